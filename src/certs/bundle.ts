@@ -1,0 +1,257 @@
+/**
+ * Reads a certificate bundle as HAProxy uses it: a PEM file holding a leaf,
+ * its chain and maybe its private key in any order, or a DER certificate;
+ * finds the leaf and its issuer (in the bundle or in `<file>.issuer`), and
+ * checks that the issuer signed the leaf and that the leaf has not expired.
+ *
+ * @module
+ */
+import { CertFileAccessError, CertParsingError, CertValidationError } from "../errors/mod.ts";
+import { bytesEqual, CertCache, ParsedCert } from "./parsed_cert.ts";
+import { isPem, splitPem } from "./pem.ts";
+
+/** What stapled keeps about a leaf certificate: small on purpose. */
+export interface LeafInfo {
+  /** Serial number content bytes. */
+  serial: Uint8Array;
+  /** Serial as hex, for messages. */
+  serialHex: string;
+  /** Subject as text, for messages. */
+  subject: string;
+  /** End of validity. */
+  notAfter: Date;
+}
+
+/** A bundle that can be stapled: a leaf with OCSP URLs and its issuer. */
+export interface CertBundle {
+  /** The certificate file. */
+  path: string;
+  /** The leaf certificate. */
+  leaf: LeafInfo;
+  /** OCSP responder URLs from the leaf, in order (never empty here). */
+  ocspUrls: readonly string[];
+  /** The issuing CA, shared with other bundles of the same CA. */
+  issuer: ParsedCert;
+  /** Where the issuer came from. */
+  issuerSource: "bundle" | "issuer-file";
+}
+
+/** A bundle whose leaf names no OCSP responder: skipped, not an error. */
+export interface NoOcspBundle {
+  /** The certificate file. */
+  path: string;
+  /** The leaf certificate. */
+  leaf: LeafInfo;
+  /** Always empty. */
+  ocspUrls: readonly [];
+}
+
+/** Options of {@linkcode readBundle}. */
+export interface ReadBundleOptions {
+  /** Shared cache of parsed issuer certificates. */
+  cache?: CertCache;
+  /** The current time, for the expiry check. @default new Date() */
+  now?: Date;
+  /** Reads a file. @default Deno.readFile */
+  readFile?: (path: string) => Promise<Uint8Array>;
+}
+
+const CERT_LABELS = new Set(["CERTIFICATE", "X509 CERTIFICATE"]);
+const defaultCache = new CertCache();
+
+/**
+ * Extracts the DER certificates from file contents (PEM or DER).
+ *
+ * @param path The file, for messages.
+ * @param bytes Its contents.
+ * @returns The certificates' DER bytes in file order.
+ * @throws {CertParsingError} For no certificate or corrupt PEM.
+ */
+export function certificatesIn(path: string, bytes: Uint8Array): Uint8Array[] {
+  if (bytes.length === 0) throw new CertParsingError(path, "file is empty, no certificate found");
+  if (!isPem(bytes)) return [bytes];
+  const certs: Uint8Array[] = [];
+  for (const block of splitPem(new TextDecoder().decode(bytes))) {
+    if (!CERT_LABELS.has(block.label)) continue;
+    if (!block.der) {
+      throw new CertParsingError(
+        path,
+        `corrupt PEM: ${block.label} block at line ${block.line} is not valid base64`,
+      );
+    }
+    certs.push(block.der);
+  }
+  if (certs.length === 0) {
+    throw new CertParsingError(path, "no certificate found (no CERTIFICATE PEM block)");
+  }
+  return certs;
+}
+
+function parseAll(path: string, ders: Uint8Array[], cache: CertCache, what: string): ParsedCert[] {
+  return ders.map((der, i) => {
+    try {
+      return cache.get(der);
+    } catch (err) {
+      const which = ders.length > 1 ? `${what} ${i + 1}` : what;
+      throw new CertParsingError(
+        path,
+        `corrupt ${which}: not a valid X.509 certificate (${(err as Error).message})`,
+      );
+    }
+  });
+}
+
+/**
+ * Picks the leaf: the certificate that issues none of the others, preferring
+ * non-CA certificates.
+ */
+function findLeaf(path: string, certs: ParsedCert[]): ParsedCert {
+  if (certs.length === 1) return certs[0];
+  const issuesAnother = (c: ParsedCert) =>
+    certs.some((o) =>
+      o !== c && !bytesEqual(o.subjectDer, o.issuerDer) && bytesEqual(o.issuerDer, c.subjectDer)
+    );
+  const candidates = certs.filter((c) => !issuesAnother(c));
+  const nonCa = candidates.filter((c) => !c.isCA);
+  const leaves = nonCa.length > 0 ? nonCa : candidates;
+  if (leaves.length === 1) return leaves[0];
+  if (leaves.length === 0) {
+    throw new CertParsingError(path, "no leaf certificate: every certificate issues another");
+  }
+  throw new CertParsingError(
+    path,
+    `several leaf certificates (${
+      leaves.map((l) => `"${l.subject}"`).join(", ")
+    }); put one per file`,
+  );
+}
+
+function leafInfo(leaf: ParsedCert): LeafInfo {
+  return {
+    serial: leaf.serial,
+    serialHex: leaf.serialHex,
+    subject: leaf.subject,
+    notAfter: leaf.notAfter,
+  };
+}
+
+async function readIssuerFile(
+  path: string,
+  read: (p: string) => Promise<Uint8Array>,
+  cache: CertCache,
+): Promise<ParsedCert[] | undefined> {
+  const issuerPath = `${path}.issuer`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await read(issuerPath);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw new CertFileAccessError(issuerPath, `cannot read issuer file: ${(err as Error).message}`);
+  }
+  return parseAll(issuerPath, certificatesIn(issuerPath, bytes), cache, "issuer certificate");
+}
+
+/**
+ * Parses a certificate bundle from its bytes.
+ *
+ * @param path The certificate file (used for messages and to find `<path>.issuer`).
+ * @param bytes The file's contents.
+ * @param options Cache, clock and file reader.
+ * @returns The bundle, or a {@linkcode NoOcspBundle} when the leaf names no OCSP responder.
+ * @throws {CertParsingError} No certificate, corrupt PEM/DER, several leaves, issuer missing.
+ * @throws {CertValidationError} The issuer did not sign the leaf, or the leaf expired.
+ * @throws {CertFileAccessError} `<path>.issuer` exists but cannot be read.
+ */
+export async function parseBundle(
+  path: string,
+  bytes: Uint8Array,
+  options: ReadBundleOptions = {},
+): Promise<CertBundle | NoOcspBundle> {
+  const { cache = defaultCache, now = new Date(), readFile = Deno.readFile } = options;
+  const certs = parseAll(path, certificatesIn(path, bytes), cache, "certificate");
+  const leaf = findLeaf(path, certs);
+  const info = leafInfo(leaf);
+  if (leaf.ocspUrls.length === 0) return { path, leaf: info, ocspUrls: [] };
+  if (now > leaf.notAfter) {
+    throw new CertValidationError(
+      path,
+      `certificate "${leaf.subject}" expired on ${leaf.notAfter.toISOString()}`,
+    );
+  }
+
+  const named = (list: ParsedCert[]) =>
+    list.filter((c) => c !== leaf && bytesEqual(c.subjectDer, leaf.issuerDer));
+  let source: CertBundle["issuerSource"] = "bundle";
+  let candidates = named(certs);
+  if (candidates.length === 0) {
+    const fromFile = await readIssuerFile(path, readFile, cache);
+    if (!fromFile) {
+      throw new CertParsingError(
+        path,
+        `issuer missing: the issuing CA of "${leaf.subject}" is neither in the bundle nor in ${path}.issuer`,
+      );
+    }
+    candidates = named(fromFile);
+    source = "issuer-file";
+    if (candidates.length === 0) {
+      throw new CertValidationError(
+        path,
+        `${path}.issuer holds "${
+          fromFile.map((c) => c.subject).join(", ")
+        }", not the issuer of "${leaf.subject}"`,
+      );
+    }
+  }
+  for (const candidate of candidates) {
+    if (await leaf.isIssuedBy(candidate)) {
+      return {
+        path,
+        leaf: info,
+        ocspUrls: [...leaf.ocspUrls],
+        issuer: candidate,
+        issuerSource: source,
+      };
+    }
+  }
+  throw new CertValidationError(
+    path,
+    `the issuer "${candidates[0].subject}" (from the ${
+      source === "bundle" ? "bundle" : ".issuer file"
+    }) did not sign "${leaf.subject}": its signature does not verify`,
+  );
+}
+
+/**
+ * Reads and parses a certificate bundle file.
+ *
+ * @param path The certificate file.
+ * @param options Cache, clock and file reader.
+ * @returns The bundle, or a {@linkcode NoOcspBundle}.
+ * @throws {CertFileAccessError} When the file cannot be read.
+ * @throws {CertParsingError | CertValidationError} As {@linkcode parseBundle}.
+ */
+export async function readBundle(
+  path: string,
+  options: ReadBundleOptions = {},
+): Promise<CertBundle | NoOcspBundle> {
+  const readFile = options.readFile ?? Deno.readFile;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new CertFileAccessError(path, `cannot read certificate file: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return await parseBundle(path, bytes, options);
+}
+
+/**
+ * Whether a parsed bundle can be stapled (its leaf names an OCSP responder).
+ *
+ * @param bundle The result of {@linkcode parseBundle}.
+ * @returns True for a {@linkcode CertBundle}.
+ */
+export function hasOcsp(bundle: CertBundle | NoOcspBundle): bundle is CertBundle {
+  return bundle.ocspUrls.length > 0;
+}

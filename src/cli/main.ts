@@ -1,0 +1,74 @@
+/**
+ * stapled's entry point: parse the command line and config files, set up
+ * logging, then run one-off mode or the daemon. Returns the exit status:
+ * 0 success, 1 a certificate failed (one-off), 2 usage or configuration error.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { ConfigError } from "../errors/mod.ts";
+import { setupLogging, shutdownLogging } from "../log/mod.ts";
+import { loadConfig, type StapledConfig } from "./config.ts";
+import { parseCommandLine } from "./options.ts";
+import { runOneOff } from "./one_off.ts";
+
+const log = getLogger(["stapled", "main"]);
+
+function usageError(err: ConfigError): number {
+  console.error(`stapled: ${err.message}`);
+  return 2;
+}
+
+/**
+ * Runs stapled with `args`.
+ *
+ * @param args Command-line arguments (without the program name).
+ * @returns The exit status.
+ */
+export async function main(args: string[]): Promise<number> {
+  let config: StapledConfig;
+  try {
+    const cli = parseCommandLine(args);
+    if (cli.exit !== undefined) return cli.exit;
+    config = await loadConfig(cli);
+    if (config.certPaths.length === 0 && config.haproxyConfig.length === 0) {
+      throw new ConfigError(
+        "",
+        "nothing to staple: give certificate paths (-p PATH...) or --haproxy-config FILE",
+      );
+    }
+    await setupLogging({
+      verbosity: config.verbosity,
+      quiet: config.quiet,
+      logdir: config.logdir,
+      syslog: config.syslog,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) return usageError(err);
+    throw err;
+  }
+  try {
+    for (const w of config.warnings) log.warn("{warning}", { warning: w });
+    if (config.oneOff) {
+      const summary = await runOneOff(config.certPaths, {
+        extensions: config.fileExtensions,
+        recursive: config.recursive,
+        ignore: config.ignore,
+        concurrency: config.renewalThreads,
+        minimumValidity: config.minimumValidity,
+        recycle: config.recycle,
+        goodOnly: config.goodOnly,
+        nonce: config.nonce,
+        timeout: config.timeout,
+      });
+      return summary.exitCode;
+    }
+    console.error("stapled: daemon mode is not implemented yet; use --one-off");
+    return 2;
+  } catch (err) {
+    if (err instanceof ConfigError) return usageError(err);
+    throw err;
+  } finally {
+    await shutdownLogging();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Fetches an OCSP response over HTTP (RFC 6960 Appendix A, RFC 5019 §5):
+ * GET when the URL plus the URL-encoded base64 request fits in 255 bytes,
+ * else POST `application/ocsp-request`; one timeout covering connect and
+ * body; a capped body; at most one redirect; status 200 and
+ * `application/ocsp-response` required.
+ *
+ * @module
+ */
+import { OcspFetchError } from "../errors/mod.ts";
+import { encodeBase64 } from "../certs/mod.ts";
+
+/** RFC 5019 §5: GET requests must be shorter than this. */
+export const MAX_GET_LENGTH = 255;
+
+/** Options of {@linkcode fetchOcspResponse}. */
+export interface FetchOcspOptions {
+  /** The certificate file, named in errors. @default "" */
+  file?: string;
+  /** Whole-request timeout in ms, connect and body included. @default 10000 */
+  timeoutMs?: number;
+  /** Largest body accepted, in bytes. @default 65536 */
+  maxBytes?: number;
+  /** Redirects followed. @default 1 */
+  maxRedirects?: number;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+  /** The fetch implementation. @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/**
+ * The GET URL for a request: the base URL, a `/` and the URL-encoded base64
+ * request (RFC 6960 Appendix A.1).
+ *
+ * @param url The responder URL.
+ * @param request The DER request.
+ * @returns The full GET URL.
+ */
+export function ocspGetUrl(url: string, request: Uint8Array): string {
+  const sep = url.endsWith("/") ? "" : "/";
+  return url + sep + encodeURIComponent(encodeBase64(request));
+}
+
+async function readCapped(
+  file: string,
+  url: string,
+  response: Response,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const length = Number(response.headers.get("content-length"));
+  if (Number.isFinite(length) && length > maxBytes) {
+    await response.body?.cancel();
+    throw new OcspFetchError(
+      file,
+      url,
+      `response body of ${length} bytes exceeds the ${maxBytes}-byte cap`,
+    );
+  }
+  if (!response.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new OcspFetchError(file, url, `response body exceeds the ${maxBytes}-byte cap`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+/**
+ * Sends `request` to the responder at `url` and returns the raw response body.
+ * The body is not validated here (see `validateOcspResponse`).
+ *
+ * @param url The responder URL (http or https).
+ * @param request The DER OCSP request.
+ * @param options Timeout, cap, redirects, signal, fetch.
+ * @returns The response body bytes.
+ * @throws {OcspFetchError} Network failure, timeout, redirect trouble, non-200 status, wrong content type, oversized body.
+ */
+export async function fetchOcspResponse(
+  url: string,
+  request: Uint8Array,
+  options: FetchOcspOptions = {},
+): Promise<Uint8Array> {
+  const {
+    file = "",
+    timeoutMs = 10_000,
+    maxBytes = 65_536,
+    maxRedirects = 1,
+    fetch: doFetch = fetch,
+  } = options;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  let target = url;
+  let redirects = 0;
+  try {
+    for (;;) {
+      let parsed: URL;
+      try {
+        parsed = new URL(target);
+      } catch {
+        throw new OcspFetchError(file, url, `not a valid URL: ${target}`);
+      }
+      if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+        throw new OcspFetchError(file, url, `unsupported URL scheme ${parsed.protocol}`);
+      }
+      const getUrl = ocspGetUrl(target, request);
+      const init: RequestInit = new TextEncoder().encode(getUrl).length <= MAX_GET_LENGTH
+        ? { method: "GET" }
+        : {
+          method: "POST",
+          body: request as Uint8Array<ArrayBuffer>,
+          headers: { "content-type": "application/ocsp-request" },
+        };
+      const response = await doFetch(init.method === "GET" ? getUrl : target, {
+        ...init,
+        redirect: "manual",
+        signal,
+      });
+      if (isRedirect(response.status)) {
+        await response.body?.cancel();
+        const location = response.headers.get("location");
+        if (redirects >= maxRedirects) {
+          throw new OcspFetchError(file, url, `too many redirects (more than ${maxRedirects})`);
+        }
+        if (!location) {
+          throw new OcspFetchError(
+            file,
+            url,
+            `HTTP ${response.status} redirect without a Location`,
+          );
+        }
+        target = new URL(location, target).href;
+        redirects++;
+        continue;
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new OcspFetchError(
+          file,
+          url,
+          `HTTP ${response.status} ${response.statusText}`.trim(),
+        );
+      }
+      const type = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (type !== "application/ocsp-response") {
+        await response.body?.cancel();
+        throw new OcspFetchError(
+          file,
+          url,
+          `content type "${
+            type || "(none)"
+          }" is not application/ocsp-response (captive portal or error page?)`,
+        );
+      }
+      return await readCapped(file, url, response, maxBytes);
+    }
+  } catch (err) {
+    if (err instanceof OcspFetchError) throw err;
+    if (timeout.aborted) {
+      throw new OcspFetchError(file, url, `no complete answer within ${timeoutMs / 1000} s`, {
+        cause: err,
+      });
+    }
+    if (options.signal?.aborted) throw new OcspFetchError(file, url, "cancelled", { cause: err });
+    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new OcspFetchError(file, url, `cannot reach the responder: ${message}`, { cause: err });
+  }
+}

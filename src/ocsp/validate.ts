@@ -1,0 +1,540 @@
+/**
+ * Validates an OCSP response for one certificate before it may be stapled.
+ * HAProxy checks no signature on a staple and nginx checks nothing, so this
+ * is the only gate. It reads as the checklist it implements (RFC 6960 §3.2
+ * and §4.2, RFC 5019 §2.2.4 and §4, RFC 8954), one named check per rule, in
+ * this order:
+ *
+ * 1. `der`: the response is strict DER (re-encoding gives the same bytes, so
+ *    no trailing data and no BER), outer and basic response alike.
+ * 2. `response-status`: `successful`; the other defined statuses are
+ *    reported by name (OcspResponderError, retried later); anything else,
+ *    or a non-successful status carrying a body, is malformed.
+ * 3. `response-type`: id-pkix-ocsp-basic.
+ * 4. `version`: v1.
+ * 5. `cert-id`: exactly one SingleResponse, and it matches our CertID
+ *    (hash algorithm, issuer name hash, issuer key hash, serial); several for
+ *    our certificate are conflicting duplicates; HAProxy accepts only one.
+ * 6. `responder-id`: the ResponderID (by name or by key hash) names the
+ *    issuing CA or a certificate included in the response.
+ * 7. `signer-authorized`: the signer is the issuing CA itself, or a
+ *    delegated responder issued directly by it (its signature verifies with
+ *    the CA's key), carrying id-kp-OCSPSigning, valid now.
+ * 8. `signature-algorithm` / `signature`: the algorithm is allowed and the
+ *    signature verifies over the original tbsResponseData bytes.
+ * 9. `critical-extension`: no unknown critical extension, in the response
+ *    or in our SingleResponse.
+ * 10. `nonce`: the nonce we sent comes back unchanged (only when we sent one).
+ * 11. `this-update`, `produced-at`: not in the future (5 min of clock skew).
+ * 12. `next-update`: present, after thisUpdate, more than 5 min ahead
+ *    (HAProxy stops stapling a response 300 s before its nextUpdate), and not
+ *    after the certificate expires.
+ * 13. `status`: `good` or `revoked` (the caller decides what to do with a
+ *    revoked one); `unknown` is never stapled.
+ *
+ * @module
+ */
+import "reflect-metadata";
+import { AsnConvert, AsnParser, OctetString } from "@peculiar/asn1-schema";
+import {
+  BasicOCSPResponse,
+  id_pkix_ocsp_basic,
+  id_pkix_ocsp_nonce,
+  OCSPResponse,
+  OCSPResponseStatus,
+  type SingleResponse,
+} from "@peculiar/asn1-ocsp";
+import type { Extension } from "@peculiar/asn1-x509";
+import { OcspBadResponse, OcspResponderError, type OcspResponderStatus } from "../errors/mod.ts";
+import {
+  bytesEqual,
+  CertCache,
+  nameToString,
+  type ParsedCert,
+  UnsupportedAlgorithmError,
+} from "../certs/mod.ts";
+import {
+  CERT_ID_HASHES,
+  type CertId,
+  certIdEquals,
+  fromAsnCertId,
+  serialHexOf,
+} from "./cert_id.ts";
+
+/** id-kp-OCSPSigning (RFC 6960 §4.2.2.2). */
+export const ID_KP_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
+
+/** Allowed clock skew for thisUpdate and producedAt, and HAProxy's nextUpdate margin. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Extensions stapled understands, so they may be marked critical. */
+const KNOWN_EXTENSIONS = new Set([
+  id_pkix_ocsp_nonce,
+  "1.3.6.1.5.5.7.48.1.3", // id-pkix-ocsp-crl
+  "1.3.6.1.5.5.7.48.1.6", // id-pkix-ocsp-archive-cutoff
+  "1.3.6.1.5.5.7.48.1.9", // id-pkix-ocsp-extended-revoke
+  "1.3.6.1.4.1.11129.2.4.5", // signed certificate timestamp list
+  "2.5.29.21", // CRL reason code
+  "2.5.29.24", // invalidity date
+]);
+
+/** CRLReason names (RFC 5280 §5.3.1). */
+const CRL_REASONS = [
+  "unspecified",
+  "keyCompromise",
+  "cACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold",
+  "(7)",
+  "removeFromCRL",
+  "privilegeWithdrawn",
+  "aACompromise",
+];
+
+const STATUS_NAMES: Record<number, OcspResponderStatus> = {
+  [OCSPResponseStatus.malformedRequest]: "malformedRequest",
+  [OCSPResponseStatus.internalError]: "internalError",
+  [OCSPResponseStatus.tryLater]: "tryLater",
+  [OCSPResponseStatus.sigRequired]: "sigRequired",
+  [OCSPResponseStatus.unauthorized]: "unauthorized",
+};
+
+/** What the response is checked against. */
+export interface ValidationContext {
+  /** The certificate file, named in every error. */
+  file: string;
+  /** The CertID we asked about (SHA-1). */
+  certId: CertId;
+  /** The issuing CA of the certificate. */
+  issuer: ParsedCert;
+  /** The current time. */
+  now: Date;
+  /** The nonce sent with the request, if any. */
+  nonce?: Uint8Array;
+  /** The certificate's notAfter; a nextUpdate after it is rejected. */
+  certNotAfter?: Date;
+  /** Cache for responder certificates included in responses. */
+  cache?: CertCache;
+}
+
+/** A response that passed every check. */
+export interface ValidatedResponse {
+  /** The response exactly as received: these bytes are stapled. */
+  der: Uint8Array;
+  /** The certificate's status. */
+  status: "good" | "revoked";
+  /** When the responder produced the response. */
+  producedAt: Date;
+  /** Start of the response's validity. */
+  thisUpdate: Date;
+  /** End of the response's validity. */
+  nextUpdate: Date;
+  /** For revoked: when. */
+  revocationTime?: Date;
+  /** For revoked: the CRLReason name, when given. */
+  revocationReason?: string;
+  /** Who signed it. */
+  signer: "issuer" | "delegated";
+  /** The signer certificate's notAfter (a renewal should come before it). */
+  signerNotAfter: Date;
+}
+
+const sharedCache = new CertCache();
+
+function reject(ctx: ValidationContext, check: string, reason: string): never {
+  throw new OcspBadResponse(ctx.file, check, reason);
+}
+
+function sameBytes(a: ArrayBuffer | Uint8Array, b: Uint8Array): boolean {
+  return bytesEqual(a instanceof Uint8Array ? a : new Uint8Array(a), b);
+}
+
+// 1. der ---------------------------------------------------------------------
+
+function parseStrict<T>(
+  ctx: ValidationContext,
+  der: Uint8Array,
+  type: new () => T,
+  what: string,
+): T {
+  let parsed: T;
+  try {
+    parsed = AsnParser.parse(der, type);
+  } catch (err) {
+    reject(ctx, "der", `not a DER ${what} (${(err as Error).message})`);
+  }
+  let again: ArrayBuffer;
+  try {
+    again = AsnConvert.serialize(parsed);
+  } catch (err) {
+    reject(ctx, "der", `${what} cannot be re-encoded (${(err as Error).message})`);
+  }
+  if (!sameBytes(again, der)) {
+    const extra = der.length - again.byteLength;
+    reject(
+      ctx,
+      "der",
+      extra > 0
+        ? `${what} has ${extra} trailing or non-DER bytes`
+        : `${what} is not strict DER (BER or explicitly encoded defaults)`,
+    );
+  }
+  return parsed;
+}
+
+// 2. response-status ------------------------------------------------------------
+
+function checkResponseStatus(ctx: ValidationContext, response: OCSPResponse): void {
+  const status = response.responseStatus;
+  if (status === OCSPResponseStatus.successful) {
+    if (!response.responseBytes) {
+      reject(ctx, "response-status", "successful status without a response body");
+    }
+    return;
+  }
+  const name = STATUS_NAMES[status];
+  if (!name) reject(ctx, "response-status", `undefined responseStatus ${status}`);
+  if (response.responseBytes) {
+    reject(ctx, "response-status", `malformed: status ${name} with a response body`);
+  }
+  throw new OcspResponderError(ctx.file, name);
+}
+
+// 3. response-type --------------------------------------------------------------
+
+function checkResponseType(ctx: ValidationContext, response: OCSPResponse): Uint8Array {
+  const bytes = response.responseBytes!;
+  if (bytes.responseType !== id_pkix_ocsp_basic) {
+    reject(ctx, "response-type", `response type ${bytes.responseType} is not id-pkix-ocsp-basic`);
+  }
+  return new Uint8Array(bytes.response.buffer);
+}
+
+// 4. version --------------------------------------------------------------------
+
+function checkVersion(ctx: ValidationContext, basic: BasicOCSPResponse): void {
+  if (basic.tbsResponseData.version !== 0) {
+    reject(ctx, "version", `unknown ResponseData version ${basic.tbsResponseData.version + 1}`);
+  }
+}
+
+// 5. cert-id --------------------------------------------------------------------
+
+function findSingleResponse(ctx: ValidationContext, basic: BasicOCSPResponse): SingleResponse {
+  const singles = basic.tbsResponseData.responses;
+  const ours = singles.filter((s) => certIdEquals(fromAsnCertId(s.certID), ctx.certId));
+  if (ours.length > 1) {
+    const same = ours.every((s) =>
+      sameBytes(AsnConvert.serialize(s), new Uint8Array(AsnConvert.serialize(ours[0])))
+    );
+    reject(
+      ctx,
+      "cert-id",
+      `${ours.length} SingleResponses for this certificate${
+        same ? "" : " that conflict with each other"
+      }`,
+    );
+  }
+  if (ours.length === 1) {
+    if (singles.length > 1) {
+      reject(
+        ctx,
+        "cert-id",
+        `response holds ${singles.length} SingleResponses; HAProxy accepts only one`,
+      );
+    }
+    return ours[0];
+  }
+  if (singles.length === 0) reject(ctx, "cert-id", "response holds no SingleResponse");
+  const wanted = serialHexOf(ctx.certId);
+  const other = fromAsnCertId(singles[0].certID);
+  const hash = CERT_ID_HASHES[other.hashAlgorithm];
+  if (!hash) reject(ctx, "cert-id", `unknown CertID hash algorithm ${other.hashAlgorithm}`);
+  if (other.hashAlgorithm !== ctx.certId.hashAlgorithm) {
+    reject(
+      ctx,
+      "cert-id",
+      `response uses a ${hash} CertID; we asked with SHA-1, which HAProxy requires`,
+    );
+  }
+  if (serialHexOf(other) !== wanted) {
+    reject(
+      ctx,
+      "cert-id",
+      `response is for serial ${serialHexOf(other)}, not for this certificate (serial ${wanted})`,
+    );
+  }
+  if (!bytesEqual(other.issuerNameHash, ctx.certId.issuerNameHash)) {
+    reject(ctx, "cert-id", "response is for another issuer (issuerNameHash differs)");
+  }
+  reject(ctx, "cert-id", "response is for another issuer key (issuerKeyHash differs)");
+}
+
+// 6. responder-id ---------------------------------------------------------------
+
+interface Signer {
+  cert: ParsedCert;
+  kind: "issuer" | "delegated";
+}
+
+async function matchesResponderId(basic: BasicOCSPResponse, cert: ParsedCert): Promise<boolean> {
+  const rid = basic.tbsResponseData.responderID;
+  if (rid.byName) {
+    const der = new Uint8Array(AsnConvert.serialize(rid.byName));
+    return bytesEqual(der, cert.subjectDer) ||
+      bytesEqual(der, new Uint8Array(AsnConvert.serialize(cert.asn.tbsCertificate.subject)));
+  }
+  if (rid.byKey) return sameBytes(rid.byKey.buffer, await cert.keyHash("SHA-1"));
+  return false;
+}
+
+function describeResponderId(basic: BasicOCSPResponse): string {
+  const rid = basic.tbsResponseData.responderID;
+  if (rid.byName) return `byName "${nameToString(rid.byName)}"`;
+  if (rid.byKey) {
+    return `byKey ${
+      [...new Uint8Array(rid.byKey.buffer)].map((b) => b.toString(16).padStart(2, "0")).join("")
+    }`;
+  }
+  return "(empty)";
+}
+
+function isSameCert(a: ParsedCert, b: ParsedCert): boolean {
+  return a === b || bytesEqual(a.der, b.der) ||
+    (bytesEqual(a.subjectDer, b.subjectDer) && bytesEqual(a.spkiDer, b.spkiDer));
+}
+
+async function findSigner(ctx: ValidationContext, basic: BasicOCSPResponse): Promise<Signer> {
+  if (await matchesResponderId(basic, ctx.issuer)) return { cert: ctx.issuer, kind: "issuer" };
+  const cache = ctx.cache ?? sharedCache;
+  for (const asn of basic.certs ?? []) {
+    let cert: ParsedCert;
+    try {
+      cert = cache.get(new Uint8Array(AsnConvert.serialize(asn)));
+    } catch (err) {
+      reject(
+        ctx,
+        "responder-id",
+        `included certificate cannot be parsed (${(err as Error).message})`,
+      );
+    }
+    if (!(await matchesResponderId(basic, cert))) continue;
+    return { cert, kind: isSameCert(cert, ctx.issuer) ? "issuer" : "delegated" };
+  }
+  reject(
+    ctx,
+    "responder-id",
+    `ResponderID ${
+      describeResponderId(basic)
+    } names neither the issuing CA "${ctx.issuer.subject}" nor a certificate included in the response`,
+  );
+}
+
+// 7. signer-authorized ----------------------------------------------------------
+
+async function checkSignerAuthorized(ctx: ValidationContext, signer: Signer): Promise<void> {
+  if (signer.kind === "issuer") return;
+  const cert = signer.cert;
+  const who = `responder certificate "${cert.subject}"`;
+  if (!bytesEqual(cert.issuerDer, ctx.issuer.subjectDer)) {
+    reject(
+      ctx,
+      "signer-authorized",
+      `${who} was not issued by the issuing CA "${ctx.issuer.subject}" (issuer "${
+        nameToString(cert.asn.tbsCertificate.issuer)
+      }")`,
+    );
+  }
+  if (!(await cert.isIssuedBy(ctx.issuer))) {
+    reject(
+      ctx,
+      "signer-authorized",
+      `${who} names the issuing CA but its signature does not verify with the CA's key`,
+    );
+  }
+  if (!cert.extKeyUsages.includes(ID_KP_OCSP_SIGNING)) {
+    reject(ctx, "signer-authorized", `${who} lacks the id-kp-OCSPSigning extended key usage`);
+  }
+  if (ctx.now < cert.notBefore) {
+    reject(ctx, "signer-authorized", `${who} is not valid before ${cert.notBefore.toISOString()}`);
+  }
+  if (ctx.now > cert.notAfter) {
+    reject(ctx, "signer-authorized", `${who} expired on ${cert.notAfter.toISOString()}`);
+  }
+}
+
+// 8. signature ------------------------------------------------------------------
+
+async function checkSignature(
+  ctx: ValidationContext,
+  basic: BasicOCSPResponse,
+  signer: Signer,
+): Promise<void> {
+  const tbs = basic.tbsResponseDataRaw;
+  if (!tbs) reject(ctx, "signature", "the signed part of the response could not be located");
+  let ok: boolean;
+  try {
+    ok = await signer.cert.key.verify(
+      basic.signatureAlgorithm,
+      new Uint8Array(basic.signature),
+      new Uint8Array(tbs),
+    );
+  } catch (err) {
+    if (err instanceof UnsupportedAlgorithmError) reject(ctx, "signature-algorithm", err.message);
+    ok = false;
+  }
+  if (!ok) {
+    reject(ctx, "signature", `signature does not verify with the key of "${signer.cert.subject}"`);
+  }
+}
+
+// 9. critical-extension -------------------------------------------------------
+
+function checkCriticalExtensions(
+  ctx: ValidationContext,
+  basic: BasicOCSPResponse,
+  single: SingleResponse,
+): void {
+  const all: Extension[] = [
+    ...(basic.tbsResponseData.responseExtensions ?? []),
+    ...(single.singleExtensions ?? []),
+  ];
+  for (const ext of all) {
+    if (ext.critical && !KNOWN_EXTENSIONS.has(ext.extnID)) {
+      reject(ctx, "critical-extension", `unknown critical extension ${ext.extnID}`);
+    }
+  }
+}
+
+// 10. nonce -------------------------------------------------------------------
+
+function checkNonce(ctx: ValidationContext, basic: BasicOCSPResponse): void {
+  if (!ctx.nonce) return;
+  const ext = (basic.tbsResponseData.responseExtensions ?? []).find((e) =>
+    e.extnID === id_pkix_ocsp_nonce
+  );
+  if (!ext) reject(ctx, "nonce", "we sent a nonce and the response carries none");
+  const value = new Uint8Array(ext.extnValue.buffer);
+  const wrapped = new Uint8Array(AsnConvert.serialize(new OctetString(ctx.nonce)));
+  if (!bytesEqual(value, wrapped) && !bytesEqual(value, ctx.nonce)) {
+    reject(
+      ctx,
+      "nonce",
+      "the response's nonce differs from the one we sent (replayed or cached answer)",
+    );
+  }
+}
+
+// 11-12. times ----------------------------------------------------------------
+
+function checkTimes(
+  ctx: ValidationContext,
+  basic: BasicOCSPResponse,
+  single: SingleResponse,
+): Date {
+  const now = ctx.now.getTime();
+  const { thisUpdate, nextUpdate } = single;
+  if (thisUpdate.getTime() > now + CLOCK_SKEW_MS) {
+    reject(ctx, "this-update", `thisUpdate ${thisUpdate.toISOString()} is in the future`);
+  }
+  const producedAt = basic.tbsResponseData.producedAt;
+  if (producedAt.getTime() > now + CLOCK_SKEW_MS) {
+    reject(ctx, "produced-at", `producedAt ${producedAt.toISOString()} is in the future`);
+  }
+  if (!nextUpdate) {
+    reject(
+      ctx,
+      "next-update",
+      "response has no nextUpdate (RFC 5019 requires one; HAProxy refuses it)",
+    );
+  }
+  if (nextUpdate.getTime() <= thisUpdate.getTime()) {
+    reject(
+      ctx,
+      "next-update",
+      `nextUpdate ${nextUpdate.toISOString()} is not after thisUpdate ${thisUpdate.toISOString()}`,
+    );
+  }
+  if (nextUpdate.getTime() <= now + CLOCK_SKEW_MS) {
+    reject(
+      ctx,
+      "next-update",
+      nextUpdate.getTime() <= now
+        ? `response expired at ${nextUpdate.toISOString()}`
+        : `response expires at ${nextUpdate.toISOString()}, within 5 minutes (HAProxy stops stapling it 300 s before)`,
+    );
+  }
+  if (ctx.certNotAfter && nextUpdate.getTime() > ctx.certNotAfter.getTime()) {
+    reject(
+      ctx,
+      "next-update",
+      `nextUpdate ${nextUpdate.toISOString()} is after the certificate expires (${ctx.certNotAfter.toISOString()})`,
+    );
+  }
+  return nextUpdate;
+}
+
+// 13. status ------------------------------------------------------------------
+
+function checkStatus(
+  ctx: ValidationContext,
+  single: SingleResponse,
+): Pick<ValidatedResponse, "status" | "revocationTime" | "revocationReason"> {
+  const status = single.certStatus;
+  if (status.good !== undefined) return { status: "good" };
+  if (status.revoked !== undefined) {
+    const reason = status.revoked.revocationReason;
+    return {
+      status: "revoked",
+      revocationTime: status.revoked.revocationTime,
+      revocationReason: reason === undefined
+        ? undefined
+        : CRL_REASONS[reason.reason] ?? `(${reason.reason})`,
+    };
+  }
+  reject(
+    ctx,
+    "status",
+    "the responder does not know this certificate (status unknown); HAProxy refuses such staples",
+  );
+}
+
+/**
+ * Validates `der` as an OCSP response for `ctx.certId`, applying every rule
+ * of this module's checklist in order.
+ *
+ * @param der The response bytes.
+ * @param ctx What to check against.
+ * @returns The validated response.
+ * @throws {OcspResponderError} The responder answered tryLater, internalError, sigRequired, unauthorized or malformedRequest.
+ * @throws {OcspBadResponse} Any rule failed; `check` names it.
+ */
+export async function validateOcspResponse(
+  der: Uint8Array,
+  ctx: ValidationContext,
+): Promise<ValidatedResponse> {
+  if (der.length === 0) reject(ctx, "der", "the response is empty");
+  const response = parseStrict(ctx, der, OCSPResponse, "OCSP response");
+  checkResponseStatus(ctx, response);
+  const basicDer = checkResponseType(ctx, response);
+  const basic = parseStrict(ctx, basicDer, BasicOCSPResponse, "BasicOCSPResponse");
+  checkVersion(ctx, basic);
+  const single = findSingleResponse(ctx, basic);
+  const signer = await findSigner(ctx, basic);
+  await checkSignerAuthorized(ctx, signer);
+  await checkSignature(ctx, basic, signer);
+  checkCriticalExtensions(ctx, basic, single);
+  checkNonce(ctx, basic);
+  const nextUpdate = checkTimes(ctx, basic, single);
+  return {
+    der,
+    ...checkStatus(ctx, single),
+    producedAt: basic.tbsResponseData.producedAt,
+    thisUpdate: single.thisUpdate,
+    nextUpdate,
+    signer: signer.kind,
+    signerNotAfter: signer.cert.notAfter,
+  };
+}

@@ -1,0 +1,6 @@
+/**
+ * The renewer: one certificate's staple, reused or fetched, validated, written.
+ *
+ * @module
+ */
+export * from "./renew.ts";
