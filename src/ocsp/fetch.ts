@@ -3,7 +3,9 @@
  * GET when the URL plus the URL-encoded base64 request fits in 255 bytes,
  * else POST `application/ocsp-request`; one timeout covering connect and
  * body; a capped body; at most one redirect; status 200 and
- * `application/ocsp-response` required.
+ * `application/ocsp-response` required. Each request uses its own connection
+ * (`Connection: close`): simple responders such as OpenSSL's serve one
+ * connection at a time and would otherwise wait on our idle pooled one.
  *
  * @module
  */
@@ -123,11 +125,11 @@ export async function fetchOcspResponse(
       }
       const getUrl = ocspGetUrl(target, request);
       const init: RequestInit = new TextEncoder().encode(getUrl).length <= MAX_GET_LENGTH
-        ? { method: "GET" }
+        ? { method: "GET", headers: { connection: "close" } }
         : {
           method: "POST",
           body: request as Uint8Array<ArrayBuffer>,
-          headers: { "content-type": "application/ocsp-request" },
+          headers: { "content-type": "application/ocsp-request", connection: "close" },
         };
       const response = await doFetch(init.method === "GET" ? getUrl : target, {
         ...init,

@@ -1,0 +1,64 @@
+/**
+ * Runs `main.ts` in a child process with exactly the permission flags the
+ * compiled binary carries, so a missing permission fails the tests.
+ *
+ * @module
+ */
+import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** What a stapled run printed and returned. */
+export interface StapledRun {
+  /** Exit status. */
+  code: number;
+  /** Standard output. */
+  stdout: string;
+  /** Standard error. */
+  stderr: string;
+}
+
+/**
+ * Runs stapled to completion.
+ *
+ * @param args Its arguments.
+ * @param options Environment and working directory.
+ * @returns Exit status and output.
+ */
+export async function runStapled(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<StapledRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...RUNTIME_PERMISSIONS, MAIN, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    cwd: options.cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/**
+ * Starts stapled as a long-running child process.
+ *
+ * @param args Its arguments.
+ * @param options Environment and working directory.
+ * @returns The child (stdout and stderr piped).
+ */
+export function spawnStapled(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...RUNTIME_PERMISSIONS, MAIN, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    cwd: options.cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
