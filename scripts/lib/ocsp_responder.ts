@@ -73,6 +73,8 @@ export interface ResponseSpec {
   version?: number;
   /** responseType OID. @default id-pkix-ocsp-basic */
   responseType?: string;
+  /** Claim this signature algorithm OID instead of the one used. */
+  signatureOid?: string;
 }
 
 const ECDSA_OIDS: Record<string, string> = {
@@ -219,6 +221,7 @@ export async function buildOcspResponse(spec: ResponseSpec): Promise<Uint8Array>
   const tbs = new Uint8Array(AsnConvert.serialize(data));
   const { alg, sig } = await signWith(spec.signingKey ?? spec.signer, tbs);
   if (spec.corruptSignature) sig[sig.length - 1] ^= 0x01;
+  if (spec.signatureOid) alg.algorithm = spec.signatureOid;
   const basic = new BasicOCSPResponse({
     tbsResponseData: data,
     signatureAlgorithm: alg,
