@@ -110,7 +110,9 @@ export async function fetchOcspResponse(
   } = options;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  let target = url;
+  const getUrl = ocspGetUrl(url, request);
+  let post = new TextEncoder().encode(getUrl).length > MAX_GET_LENGTH;
+  let target = post ? url : getUrl;
   let redirects = 0;
   try {
     for (;;) {
@@ -123,19 +125,14 @@ export async function fetchOcspResponse(
       if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
         throw new OcspFetchError(file, url, `unsupported URL scheme ${parsed.protocol}`);
       }
-      const getUrl = ocspGetUrl(target, request);
-      const init: RequestInit = new TextEncoder().encode(getUrl).length <= MAX_GET_LENGTH
-        ? { method: "GET", headers: { connection: "close" } }
-        : {
+      const init: RequestInit = post
+        ? {
           method: "POST",
           body: request as Uint8Array<ArrayBuffer>,
           headers: { "content-type": "application/ocsp-request", connection: "close" },
-        };
-      const response = await doFetch(init.method === "GET" ? getUrl : target, {
-        ...init,
-        redirect: "manual",
-        signal,
-      });
+        }
+        : { method: "GET", headers: { connection: "close" } };
+      const response = await doFetch(target, { ...init, redirect: "manual", signal });
       if (isRedirect(response.status)) {
         await response.body?.cancel();
         const location = response.headers.get("location");
@@ -149,7 +146,10 @@ export async function fetchOcspResponse(
             `HTTP ${response.status} redirect without a Location`,
           );
         }
+        // The Location is requested as given: a GET's request is in its URL
+        // already; a POST is sent again with its body (except after 303).
         target = new URL(location, target).href;
+        if (response.status === 303) post = false;
         redirects++;
         continue;
       }

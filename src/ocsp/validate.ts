@@ -35,6 +35,7 @@
  * @module
  */
 import "reflect-metadata";
+import * as asn1js from "asn1js";
 import { AsnConvert, AsnParser, OctetString } from "@peculiar/asn1-schema";
 import {
   BasicOCSPResponse,
@@ -172,13 +173,13 @@ function parseStrict<T>(
     reject(ctx, "der", `${what} cannot be re-encoded (${(err as Error).message})`);
   }
   if (!sameBytes(again, der)) {
-    const extra = der.length - again.byteLength;
+    const outer = asn1js.fromBER(der).offset;
     reject(
       ctx,
       "der",
-      extra > 0
-        ? `${what} has ${extra} trailing or non-DER bytes`
-        : `${what} is not strict DER (BER or explicitly encoded defaults)`,
+      outer > 0 && outer < der.length
+        ? `${what} has ${der.length - outer} trailing bytes`
+        : `${what} is not strict DER (BER encoding or explicitly encoded DEFAULT values)`,
     );
   }
   return parsed;

@@ -1,0 +1,278 @@
+import assert from "node:assert/strict";
+import { OcspFetchError } from "../../src/errors/mod.ts";
+import { decodeBase64 } from "../../src/certs/mod.ts";
+import { fetchOcspResponse, MAX_GET_LENGTH, ocspGetUrl } from "../../src/ocsp/mod.ts";
+import {
+  HTTP_FAULTS,
+  refusedUrl,
+  serveDer,
+  startSwitchableServer,
+  type SwitchableServer,
+} from "../_helpers/fixtures.ts";
+
+/** A stand-in DER request: fetchOcspResponse does not parse it. */
+const REQUEST = new Uint8Array(80).map((_, i) => (i * 37 + 11) & 0xff);
+/** A stand-in DER response body. */
+const BODY = new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]);
+
+async function withServer(fn: (server: SwitchableServer) => Promise<void>): Promise<void> {
+  const server = startSwitchableServer();
+  try {
+    await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+async function assertFetchError(
+  promise: Promise<unknown>,
+  url: string,
+  reason: string,
+): Promise<OcspFetchError> {
+  const err = await promise.then(
+    () => assert.fail("Expected an OcspFetchError"),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof OcspFetchError, `Expected an OcspFetchError, got ${err}`);
+  assert.equal(err.kind, "OcspFetchError");
+  assert.equal(err.url, url);
+  assert.equal(err.file, "site.pem");
+  assert.ok(err.reason.includes(reason), `"${err.reason}" does not contain "${reason}"`);
+  return err;
+}
+
+/** A base URL whose GET form is exactly `length` bytes long. */
+function baseUrlForGetLength(server: SwitchableServer, length: number): string {
+  const short = `${server.url}/p`;
+  const pad = length - ocspGetUrl(short, REQUEST).length;
+  assert.ok(pad >= 0, "Cannot pad: the short GET URL is already too long");
+  return `${server.url}/p${"x".repeat(pad)}`;
+}
+
+for (const fault of HTTP_FAULTS) {
+  Deno.test(`fetchOcspResponse() fails with OcspFetchError on ${fault.name}`, async () => {
+    await withServer(async (server) => {
+      server.handler = fault.handler(server.gate);
+      const url = `${server.url}/ocsp`;
+      await assertFetchError(
+        fetchOcspResponse(url, REQUEST, { file: "site.pem", timeoutMs: fault.timeoutMs ?? 5000 }),
+        url,
+        fault.reason,
+      );
+    });
+  });
+}
+
+Deno.test("the oversized-body faults send a Content-Length, and the chunked one none", async () => {
+  await withServer(async (server) => {
+    const lengths: (string | null)[] = [];
+    for (
+      const name of [
+        "a body over the cap with Content-Length",
+        "a chunked body over the cap without Content-Length",
+      ]
+    ) {
+      server.handler = HTTP_FAULTS.find((f) => f.name === name)!.handler(server.gate);
+      const response = await fetch(`${server.url}/ocsp`);
+      lengths.push(response.headers.get("content-length"));
+      await response.body?.cancel();
+    }
+    assert.deepEqual(lengths, [String(65_536 + 1000), null]);
+  });
+});
+
+Deno.test("fetchOcspResponse() fails after one redirect of a redirect loop", async () => {
+  await withServer(async (server) => {
+    server.handler = HTTP_FAULTS.find((f) => f.name === "a redirect loop")!.handler(server.gate);
+    const url = `${server.url}/ocsp`;
+    await assertFetchError(fetchOcspResponse(url, REQUEST, { file: "site.pem" }), url, "redirect");
+    assert.equal(server.requests.length, 2, "the first request and one redirect, no more");
+  });
+});
+
+Deno.test("fetchOcspResponse() fails with OcspFetchError when the connection is refused", async () => {
+  const url = refusedUrl();
+  await assertFetchError(
+    fetchOcspResponse(url, REQUEST, { file: "site.pem", timeoutMs: 5000 }),
+    url,
+    "cannot reach the responder",
+  );
+});
+
+Deno.test("fetchOcspResponse() reports a cap given in options", async () => {
+  await withServer(async (server) => {
+    server.handler = serveDer(new Uint8Array(2048));
+    const url = `${server.url}/ocsp`;
+    await assertFetchError(
+      fetchOcspResponse(url, REQUEST, { file: "site.pem", maxBytes: 1024 }),
+      url,
+      "response body of 2048 bytes exceeds the 1024-byte cap",
+    );
+  });
+});
+
+Deno.test("fetchOcspResponse() accepts a body of exactly the cap", async () => {
+  await withServer(async (server) => {
+    const body = new Uint8Array(1024).fill(7);
+    server.handler = serveDer(body);
+    assert.deepEqual(
+      await fetchOcspResponse(`${server.url}/ocsp`, REQUEST, { maxBytes: 1024 }),
+      body,
+    );
+  });
+});
+
+Deno.test("fetchOcspResponse() accepts a content type with parameters", async () => {
+  await withServer(async (server) => {
+    server.handler = () =>
+      new Response(BODY, { headers: { "content-type": "Application/OCSP-Response; charset=x" } });
+    assert.deepEqual(await fetchOcspResponse(`${server.url}/ocsp`, REQUEST), BODY);
+  });
+});
+
+Deno.test("fetchOcspResponse() uses GET with the base64 request in the path for a short URL", async () => {
+  await withServer(async (server) => {
+    server.handler = serveDer(BODY);
+    const body = await fetchOcspResponse(`${server.url}/ocsp`, REQUEST);
+    assert.deepEqual(body, BODY);
+    assert.equal(server.requests.length, 1);
+    const [seen] = server.requests;
+    assert.equal(seen.method, "GET");
+    assert.ok(seen.path.startsWith("/ocsp/"), seen.path);
+    const encoded = seen.path.slice("/ocsp/".length);
+    assert.deepEqual(decodeBase64(decodeURIComponent(encoded)), REQUEST);
+  });
+});
+
+Deno.test("fetchOcspResponse() does not add a second slash after a URL ending in one", async () => {
+  await withServer(async (server) => {
+    server.handler = serveDer(BODY);
+    await fetchOcspResponse(`${server.url}/ocsp/`, REQUEST);
+    const [seen] = server.requests;
+    assert.equal(seen.method, "GET");
+    assert.ok(seen.path.startsWith("/ocsp/") && !seen.path.startsWith("/ocsp//"), seen.path);
+  });
+});
+
+Deno.test("fetchOcspResponse() uses GET when the GET URL is exactly 255 bytes", async () => {
+  await withServer(async (server) => {
+    server.handler = serveDer(BODY);
+    const url = baseUrlForGetLength(server, MAX_GET_LENGTH);
+    assert.equal(ocspGetUrl(url, REQUEST).length, 255);
+    await fetchOcspResponse(url, REQUEST);
+    assert.equal(server.requests[0].method, "GET");
+  });
+});
+
+Deno.test("fetchOcspResponse() POSTs application/ocsp-request when the GET URL would exceed 255 bytes", async () => {
+  await withServer(async (server) => {
+    server.handler = serveDer(BODY);
+    const url = baseUrlForGetLength(server, MAX_GET_LENGTH + 1);
+    const body = await fetchOcspResponse(url, REQUEST);
+    assert.deepEqual(body, BODY);
+    const [seen] = server.requests;
+    assert.equal(seen.method, "POST");
+    assert.equal(seen.path, new URL(url).pathname, "POST goes to the URL itself");
+    assert.equal(seen.contentType, "application/ocsp-request");
+    assert.deepEqual(seen.body, REQUEST);
+  });
+});
+
+Deno.test("fetchOcspResponse() follows one redirect to a responder that answers", async () => {
+  await withServer(async (server) => {
+    server.handler = (_req, seen) =>
+      seen.path.startsWith("/old/")
+        ? new Response(null, {
+          status: 301,
+          headers: { location: `/new/${seen.path.slice("/old/".length)}` },
+        })
+        : new Response(BODY, { headers: { "content-type": "application/ocsp-response" } });
+    const body = await fetchOcspResponse(`${server.url}/old`, REQUEST, { file: "site.pem" });
+    assert.deepEqual(body, BODY);
+    assert.equal(server.requests.length, 2);
+    assert.ok(server.requests[1].path.startsWith("/new/"), server.requests[1].path);
+  });
+});
+
+Deno.test({
+  // The Location of a redirect names the redirected resource itself (RFC 9110
+  // §15.4): for a GET it already holds the request, so it is requested as given.
+  name: "fetchOcspResponse() requests a redirect's Location as given",
+  fn: async () => {
+    await withServer(async (server) => {
+      server.handler = (_req, seen) =>
+        seen.path.startsWith("/old/")
+          ? new Response(null, {
+            status: 302,
+            headers: { location: `/new/${seen.path.slice("/old/".length)}` },
+          })
+          : new Response(BODY, { headers: { "content-type": "application/ocsp-response" } });
+      await fetchOcspResponse(`${server.url}/old`, REQUEST);
+      const encoded = server.requests[0].path.slice("/old/".length);
+      assert.deepEqual(
+        server.requests.map((r) => [r.method, r.path]),
+        [["GET", `/old/${encoded}`], ["GET", `/new/${encoded}`]],
+      );
+    });
+  },
+});
+
+Deno.test({
+  // A 307 keeps the method and body (RFC 9110 §15.4.8).
+  name: "fetchOcspResponse() POSTs the request again after a 307 to a POST",
+  fn: async () => {
+    await withServer(async (server) => {
+      server.handler = (_req, seen) =>
+        seen.path === "/new"
+          ? new Response(BODY, { headers: { "content-type": "application/ocsp-response" } })
+          : new Response(null, { status: 307, headers: { location: "/new" } });
+      const url = baseUrlForGetLength(server, MAX_GET_LENGTH + 1);
+      assert.deepEqual(await fetchOcspResponse(url, REQUEST), BODY);
+      assert.deepEqual(server.requests.map((r) => [r.method, r.path]), [
+        ["POST", new URL(url).pathname],
+        ["POST", "/new"],
+      ]);
+      assert.deepEqual(server.requests[1].body, REQUEST);
+    });
+  },
+});
+
+Deno.test("fetchOcspResponse() fails on a redirect without a Location", async () => {
+  await withServer(async (server) => {
+    server.handler = () => new Response(null, { status: 302 });
+    const url = `${server.url}/ocsp`;
+    await assertFetchError(
+      fetchOcspResponse(url, REQUEST, { file: "site.pem" }),
+      url,
+      "HTTP 302 redirect without a Location",
+    );
+  });
+});
+
+Deno.test("fetchOcspResponse() refuses a URL that is not http or https", async () => {
+  await assertFetchError(
+    fetchOcspResponse("ldap://127.0.0.1/ocsp", REQUEST, { file: "site.pem" }),
+    "ldap://127.0.0.1/ocsp",
+    "unsupported URL scheme ldap:",
+  );
+});
+
+Deno.test("fetchOcspResponse() says cancelled when its signal aborts", async () => {
+  await withServer(async (server) => {
+    const received = Promise.withResolvers<void>();
+    server.handler = async () => {
+      received.resolve();
+      await server.gate.opened;
+      return new Response(BODY, { headers: { "content-type": "application/ocsp-response" } });
+    };
+    const controller = new AbortController();
+    const url = `${server.url}/ocsp`;
+    const pending = fetchOcspResponse(url, REQUEST, {
+      file: "site.pem",
+      signal: controller.signal,
+    });
+    await received.promise;
+    controller.abort();
+    await assertFetchError(pending, url, "cancelled");
+  });
+});
