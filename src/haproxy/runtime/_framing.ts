@@ -1,0 +1,77 @@
+/**
+ * The bytes of HAProxy's prompt-mode CLI: how a command and its payload are
+ * written, how an argument is escaped, and how a reply is cleaned of the
+ * `+ ` echoes HAProxy prints while it reads a payload.
+ *
+ * @module
+ */
+
+/** What HAProxy prints after every reply in prompt mode. */
+export const PROMPT = "\n> ";
+
+const PAYLOAD_ECHO_REGEXP = /^(?:\+ )+/;
+const LINE_BREAK_REGEXP = /[\r\n]/;
+const CLI_SPECIAL_REGEXP = /[\\ \t;]/g;
+
+/**
+ * The text that sends one command: `<line>\n`, or with a payload
+ * `<line> <<\n<payload>\n\n` (the empty line ends the payload).
+ *
+ * @param line The command, without a line break.
+ * @param payload The payload lines, without an empty line.
+ * @returns The text to write.
+ * @throws {RangeError} If the line breaks, or the payload is empty or holds an
+ *   empty line or a carriage return (either would end it early).
+ */
+export function encodeCommand(line: string, payload?: string): string {
+  if (line.trim() === "" || LINE_BREAK_REGEXP.test(line)) {
+    throw new RangeError(`Cannot send command: it must be one non-empty line`);
+  }
+  if (payload === undefined) return `${line}\n`;
+  const body = payload.replace(/\n+$/, "");
+  if (body === "" || body.includes("\r") || body.split("\n").some((part) => part === "")) {
+    throw new RangeError(`Cannot send payload: it must be non-empty lines`);
+  }
+  return `${line} <<\n${body}\n\n`;
+}
+
+/**
+ * A reply without the payload echoes before it and the line breaks around it.
+ * HAProxy prints `+ ` for each payload line it reads, on the reply's line.
+ *
+ * @param raw The text HAProxy sent before the prompt.
+ * @returns The reply text.
+ */
+export function cleanReply(raw: string): string {
+  return raw.replace(PAYLOAD_ECHO_REGEXP, "").replace(/^\n+|\n+$/g, "");
+}
+
+/**
+ * Escapes a word for HAProxy's CLI parser, which splits on spaces and tabs and
+ * ends a command at `;` unless a backslash precedes them.
+ *
+ * @param word The word, e.g. a certificate path.
+ * @returns The escaped word.
+ * @throws {RangeError} If the word holds a line break, which no escape carries.
+ */
+export function escapeCliWord(word: string): string {
+  if (LINE_BREAK_REGEXP.test(word)) {
+    throw new RangeError(`Cannot send '${word}' to HAProxy: it holds a line break`);
+  }
+  return word.replace(CLI_SPECIAL_REGEXP, (char) => `\\${char}`);
+}
+
+/**
+ * Base64 (RFC 4648 §4, padded, one line) of some bytes.
+ *
+ * @param bytes The bytes, e.g. a DER OCSP response.
+ * @returns The base64 text.
+ */
+export function encodeBase64(bytes: Uint8Array): string {
+  const CHUNK = 0x8000;
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  }
+  return btoa(binary);
+}

@@ -1,0 +1,125 @@
+/**
+ * The command sequence that hands HAProxy a staple: `set ssl ocsp-response`,
+ * and for a certificate that had no `.ocsp` file when HAProxy started, a
+ * `set ssl cert <crt>.ocsp` + `commit ssl cert <crt>` transaction (HAProxy
+ * 2.2+) that enables stapling for it without a restart.
+ *
+ * @module
+ */
+import { StapleAdderBadResponse } from "../../errors/mod.ts";
+import { findLoadedCertPath } from "./_cert_path.ts";
+import { encodeBase64, escapeCliWord } from "./_framing.ts";
+import { parseShowSslCert } from "./show_ssl_cert.ts";
+
+/** Sends one command (with an optional payload) and returns the cleaned reply. */
+export type SendCommand = (line: string, payload?: string) => Promise<string>;
+
+/** How HAProxy took a staple. */
+export type StapleOutcome = "updated" | "committed";
+
+/** Options of {@link pushStaple}. */
+export interface PushStapleOptions {
+  /** Resolves a path to its real path (to match HAProxy's name for the file). */
+  realPath: (path: string) => Promise<string>;
+  /** Abort a `set ssl cert` transaction left open for the same certificate. */
+  abortOpenTransaction: boolean;
+}
+
+/** Reply to an accepted `set ssl ocsp-response` (also for a revoked status). */
+const OCSP_UPDATED = "OCSP Response updated!";
+
+/**
+ * Reply to `set ssl ocsp-response` for a response whose CertID matches no
+ * certificate that had OCSP enabled at startup:
+ * `OCSP single response: Certificate ID does not match any certificate or issuer.`
+ */
+const CERT_ID_UNKNOWN_REGEXP = /Certificate ID does not match any certificate/;
+
+/** A refusal quotes at most this many lines of HAProxy's reply (help texts are long). */
+const MAX_QUOTED_LINES = 4;
+
+/** Reply to `abort ssl cert <crt>`: `Transaction aborted for certificate '<crt>'!` */
+const ABORTED_REGEXP = /^Transaction aborted for certificate/;
+
+/**
+ * Pushes a DER OCSP response for `certPath` through `send`, which must run the
+ * commands back to back on one connection.
+ *
+ * @param send Sends one command.
+ * @param certPath The certificate file the staple is for.
+ * @param der The DER OCSP response.
+ * @param options Path resolution and the open-transaction policy.
+ * @returns `"updated"` when HAProxy already stapled the certificate,
+ *   `"committed"` when the transaction enabled it.
+ * @throws {StapleAdderBadResponse} With HAProxy's reply when it refuses.
+ */
+export async function pushStaple(
+  send: SendCommand,
+  certPath: string,
+  der: Uint8Array,
+  options: PushStapleOptions,
+): Promise<StapleOutcome> {
+  const base64 = encodeBase64(der);
+  // "+ + OCSP Response updated!" (one "+ " echo per payload line)
+  const reply = await send("set ssl ocsp-response", base64);
+  if (reply === OCSP_UPDATED) return "updated";
+  if (!CERT_ID_UNKNOWN_REGEXP.test(reply)) throw refused(certPath, reply);
+
+  const listing = parseShowSslCert(await send("show ssl cert"));
+  const loaded = await findLoadedCertPath(listing.files, certPath, options.realPath);
+  if (loaded === undefined) {
+    throw new StapleAdderBadResponse(
+      certPath,
+      `${reply}\n'show ssl cert' lists no file that is ${certPath}`,
+    );
+  }
+  if (listing.transaction !== null) {
+    await clearTransaction(send, certPath, loaded, listing.transaction, options);
+  }
+
+  // "Transaction created for certificate <crt>!"; HAProxy 2.6 also answers
+  // "Transaction updated for certificate <other>!" when a transaction for
+  // another file is open, so the reply must name this file.
+  const created = await send(`set ssl cert ${escapeCliWord(`${loaded}.ocsp`)}`, base64);
+  if (created !== `Transaction created for certificate ${loaded}!`) {
+    throw refused(certPath, created);
+  }
+  // "Committing <crt>.\nSuccess!"; on failure "...\nCan't commit <crt>!"
+  const committed = await send(`commit ssl cert ${escapeCliWord(loaded)}`);
+  if (!committed.split("\n").includes("Success!")) {
+    await send(`abort ssl cert ${escapeCliWord(loaded)}`).catch(() => "");
+    throw refused(certPath, committed);
+  }
+  // A commit takes any bytes as the .ocsp and checks nothing, but it gives the
+  // certificate an OCSP slot: setting the response again now checks it.
+  const confirmed = await send("set ssl ocsp-response", base64);
+  if (confirmed !== OCSP_UPDATED) throw refused(certPath, confirmed);
+  return "committed";
+}
+
+async function clearTransaction(
+  send: SendCommand,
+  certPath: string,
+  loaded: string,
+  open: string,
+  options: PushStapleOptions,
+): Promise<void> {
+  if (open !== loaded || !options.abortOpenTransaction) {
+    throw new StapleAdderBadResponse(
+      certPath,
+      `a 'set ssl cert' transaction is open for ${open}; stapled leaves it alone ` +
+        `(commit or 'abort ssl cert ${open}' it)`,
+    );
+  }
+  const aborted = await send(`abort ssl cert ${escapeCliWord(loaded)}`);
+  if (!ABORTED_REGEXP.test(aborted)) throw refused(certPath, aborted);
+}
+
+/** The error for a refusal, quoting the start of a long reply (e.g. "Unknown command" help). */
+function refused(certPath: string, reply: string): StapleAdderBadResponse {
+  const lines = reply.split("\n");
+  const quoted = lines.length > MAX_QUOTED_LINES
+    ? [...lines.slice(0, MAX_QUOTED_LINES), "..."].join("\n")
+    : reply;
+  return new StapleAdderBadResponse(certPath, quoted);
+}
