@@ -9,7 +9,9 @@ import { getLogger } from "@logtape/logtape";
 import { ConfigError } from "../errors/mod.ts";
 import { setupLogging, shutdownLogging } from "../log/mod.ts";
 import { loadConfig, type StapledConfig } from "./config.ts";
-import { parseCommandLine } from "./options.ts";
+import { type CommandLine, parseCommandLine } from "./options.ts";
+import { runDaemon } from "./daemon_mode.ts";
+import type { CertSource } from "../daemon/mod.ts";
 import { runOneOff } from "./one_off.ts";
 
 const log = getLogger(["stapled", "main"]);
@@ -20,6 +22,26 @@ function usageError(err: ConfigError): number {
 }
 
 /**
+ * The certificate sources of `-p` paths: one per path, each with the socket
+ * `-s` gives at its position.
+ *
+ * @param config The configuration.
+ * @returns The sources.
+ */
+export function certSources(config: StapledConfig): CertSource<string>[] {
+  const find = {
+    extensions: config.fileExtensions,
+    recursive: config.recursive,
+    ignore: config.ignore,
+  };
+  return config.certPaths.map((path, i) => ({
+    paths: [path],
+    find,
+    sockets: config.haproxySockets[i] ? [config.haproxySockets[i]] : [],
+  }));
+}
+
+/**
  * Runs stapled with `args`.
  *
  * @param args Command-line arguments (without the program name).
@@ -27,8 +49,9 @@ function usageError(err: ConfigError): number {
  */
 export async function main(args: string[]): Promise<number> {
   let config: StapledConfig;
+  let cli: CommandLine;
   try {
-    const cli = parseCommandLine(args);
+    cli = parseCommandLine(args);
     if (cli.exit !== undefined) return cli.exit;
     config = await loadConfig(cli);
     if (config.certPaths.length === 0 && config.haproxyConfig.length === 0) {
@@ -63,8 +86,10 @@ export async function main(args: string[]): Promise<number> {
       });
       return summary.exitCode;
     }
-    console.error("stapled: daemon mode is not implemented yet; use --one-off");
-    return 2;
+    return await runDaemon(config, {
+      reloadConfig: () => loadConfig(cli),
+      sources: (c) => Promise.resolve(certSources(c)),
+    });
   } catch (err) {
     if (err instanceof ConfigError) return usageError(err);
     throw err;
