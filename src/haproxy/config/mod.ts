@@ -1,0 +1,15 @@
+/**
+ * Reading HAProxy's configuration: which certificates it serves (`crt`,
+ * `crt-list`, `crt-base`, `ssl-load-extra-del-ext`) and which stats sockets
+ * it opens, with HAProxy 2.6's own quoting, variables and `.if` blocks.
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./tokenize_line.ts";
+export * from "./evaluate_condition.ts";
+export * from "./parse_crt_list.ts";
+export * from "./parse_socket_address.ts";
+export * from "./staple_path.ts";
+export * from "./read_config.ts";
+export * from "./read_configs.ts";
