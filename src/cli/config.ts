@@ -27,6 +27,8 @@ export interface StapledConfig {
   ignore: string[];
   /** Seconds between rescans. */
   refreshInterval: number;
+  /** Watch the cert paths for changes. */
+  watch: boolean;
   /** HAProxy configuration files or directories. */
   haproxyConfig: string[];
   /** HAProxy admin sockets paired with certPaths by position. */
@@ -78,6 +80,7 @@ export const DEFAULTS: Readonly<Record<string, string | number | boolean | strin
   "file-extensions": "crt,pem,cer",
   ignore: [],
   "refresh-interval": 60,
+  "no-watch": false,
   "haproxy-config": [],
   "haproxy-sockets": [],
   "no-haproxy-sockets": false,
@@ -183,6 +186,7 @@ export function resolveConfig(
     fileExtensions: extensions,
     ignore: list(m.ignore),
     refreshInterval: refresh,
+    watch: m["no-watch"] !== true,
     haproxyConfig,
     haproxySockets: sockets,
     noHaproxySockets: noSockets,

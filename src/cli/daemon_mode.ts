@@ -35,6 +35,7 @@ export function daemonSettings(config: StapledConfig): Omit<DaemonOptions, "sour
     nonce: config.nonce,
     timeout: config.timeout,
     logdir: config.logdir,
+    watch: config.watch,
   };
 }
 

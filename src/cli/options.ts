@@ -81,6 +81,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "rescan the certificate paths this often (default: 60)",
   },
   {
+    name: "no-watch",
+    type: "boolean",
+    group: PATHS,
+    help: "do not watch the cert paths for changes; rely on the periodic rescan",
+  },
+  {
     name: "directories",
     short: "d",
     type: "list",
@@ -389,6 +395,7 @@ export function parseCommandLine(
   const given = end === -1 ? args : args.slice(0, end);
   if (given.includes("--no-haproxy-sockets")) values["no-haproxy-sockets"] = true;
   if (given.includes("--no-recycle")) values["no-recycle"] = true;
+  if (given.includes("--no-watch")) values["no-watch"] = true;
   if (Array.isArray(opts.haproxySockets)) values["haproxy-sockets"] = opts.haproxySockets;
   else delete values["haproxy-sockets"];
   return { values, verbose: opts.v ?? 0 };

@@ -93,6 +93,8 @@ interface CertEntry {
   renewFailures: number;
   urlIndex: number;
   lastFetchAt?: number;
+  /** The nextUpdate of the staple on disk, when known. */
+  validUntil?: number;
   /** The next renewal may reuse the staple on disk (first renewal after a parse). */
   recycle: boolean;
 }
@@ -280,6 +282,7 @@ export class Daemon<Socket = unknown> {
             urlIndex: 0,
             recycle: this.#settings.recycle,
             lastFetchAt: known?.lastFetchAt,
+            validUntil: known?.validUntil,
           });
           this.#scheduler.add({ queue: "parse", subject: file.path, payload: null });
         }
@@ -320,6 +323,7 @@ export class Daemon<Socket = unknown> {
       await run();
     } catch (err) {
       if (task.signal.aborted) return;
+      this.#scheduler.cancelSubject(path);
       let where = "";
       if (this.#settings.logdir) {
         const file = await dumpStackTrace(this.#settings.logdir, `${task.queue} ${path}`, err);
@@ -330,8 +334,7 @@ export class Daemon<Socket = unknown> {
         error: describeError(err),
         where,
       });
-      // Forget the fingerprint so a change (or the same file) is picked up by the next scan.
-      for (const scanner of this.#scanners) scanner.forget(path);
+      // Nothing is rescheduled: the scanner re-adds the file when it changes.
     }
   }
 
@@ -402,7 +405,7 @@ export class Daemon<Socket = unknown> {
       entry.urlIndex++; // each retry starts at the next OCSP URL
       entry.renewFailures++;
       this.#stats.failures++;
-      const delay = renewalRetryDelay(entry.renewFailures);
+      const delay = renewalRetryDelay(entry.renewFailures, this.#clock.now(), entry.validUntil);
       const level = err instanceof OcspResponderError ? "warning" : "error";
       this.#report(
         path,
@@ -422,8 +425,10 @@ export class Daemon<Socket = unknown> {
     }
     this.#stats.renewed++;
     entry.recycle = false;
+    const failedBefore = entry.renewFailures;
     entry.renewFailures = 0;
-    const repeated = this.#repeats.clear(path);
+    entry.validUntil = result.response.nextUpdate.getTime();
+    this.#repeats.clear(path);
     const response = result.response;
     const at = nextRenewalAt({
       now,
@@ -452,7 +457,9 @@ export class Daemon<Socket = unknown> {
         how: fetched ? `staple fetched from ${result.url}` : "existing staple reused",
         until: response.nextUpdate.toISOString(),
         next,
-        recovered: repeated ? ` (recovered after ${repeated + 1} failures)` : "",
+        recovered: failedBefore
+          ? ` (recovered after ${failedBefore} failed attempt${failedBefore > 1 ? "s" : ""})`
+          : "",
       });
     }
     if (result.written.length > 0) {

@@ -11,7 +11,10 @@
  *   not make us refetch in a loop).
  * - Retries after a failed renewal (bad or unknown response, HTTP or network
  *   error, tryLater, unauthorized): n x 60 s for the first 3 tries, then
- *   hourly for 3, then every 12 hours for ever.
+ *   hourly for 3, then every 12 hours for ever; but while the staple on disk
+ *   is still valid, never more than half of its remaining validity (at least
+ *   an hour), so a short outage near its end gets several more tries before
+ *   it expires.
  * - Retries after an unreadable certificate file: the same for 6 tries, then
  *   none (wait until the file changes).
  *
@@ -70,14 +73,20 @@ export function nextRenewalAt(input: RenewalInput): number {
 
 /**
  * The delay before retry number `failures` (1 for the first retry) of a
- * failed renewal: 60, 120, 180 s, then 1 h three times, then 12 h.
+ * failed renewal: 60, 120, 180 s, then 1 h three times, then 12 h, but at
+ * most half the time the current staple has left (and at least 1 h).
  *
  * @param failures Consecutive failures so far (at least 1).
+ * @param now Now, ms since the epoch.
+ * @param validUntil The nextUpdate of the staple on disk, if there is one.
  * @returns Milliseconds to wait.
  */
-export function renewalRetryDelay(failures: number): number {
+export function renewalRetryDelay(failures: number, now = 0, validUntil?: number): number {
   if (failures <= 3) return Math.max(1, failures) * MINUTE;
   if (failures <= 6) return HOUR;
+  if (validUntil !== undefined && validUntil > now) {
+    return Math.min(12 * HOUR, Math.max(HOUR, (validUntil - now) / 2));
+  }
   return 12 * HOUR;
 }
 

@@ -182,7 +182,11 @@ export async function fetchOcspResponse(
       });
     }
     if (options.signal?.aborted) throw new OcspFetchError(file, url, "cancelled", { cause: err });
-    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    let message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    const cause = err instanceof Error && err.cause instanceof Error
+      ? err.cause.message.split("\n")[0].replace(/^error sending request for url \(.*?\): /, "")
+      : "";
+    if (cause && !message.includes(cause)) message += ` (${cause})`;
     throw new OcspFetchError(file, url, `cannot reach the responder: ${message}`, { cause: err });
   }
 }

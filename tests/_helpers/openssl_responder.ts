@@ -104,7 +104,9 @@ export function opensslResponder(
       }
       return `V\t${exp}\t\t${indexSerial(e.cert)}\tunknown\t${subject}`;
     });
-    await Deno.writeTextFile(index, lines.join("\n") + "\n");
+    // Several certificates may share a subject (a renewed certificate).
+    await Deno.writeTextFile(`${index}.attr`, "unique_subject = no\n");
+    await Deno.writeTextFile(index, lines.map((l) => l + "\n").join(""));
   };
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,0 +1,352 @@
+/**
+ * The daemon with a fake clock: days of schedule in milliseconds. The CA's
+ * responder is an in-process fetch (only the clock is fake; files are real).
+ */
+import assert from "node:assert/strict";
+import { type Issued, type TestCa, TestCa as Ca, writeBundle } from "../../scripts/lib/pki.ts";
+import {
+  buildOcspResponse,
+  ocspHttpResponse,
+  parseHttpOcspRequest,
+  statusOnlyResponse,
+} from "../../scripts/lib/ocsp_responder.ts";
+import { Daemon, type StapleSink } from "../../src/daemon/mod.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
+
+const H = 3_600_000;
+const MIN = 60_000;
+
+/** A fake CA responder reached through `fetch`, answering from the fake clock. */
+class FakeCa {
+  requests: Array<{ at: number; serial: string; url: string }> = [];
+  mode: "ok" | "down" | "tryLater" = "ok";
+  status = new Map<string, "good" | "revoked">();
+  validityMs = 4 * 24 * H;
+  constructor(readonly ca: Issued, readonly clock: FakeClock) {}
+
+  fetch: typeof fetch = async (input, init) => {
+    const req = new Request(input as string, init);
+    const parsed = await parseHttpOcspRequest(req);
+    const serial = parsed
+      ? [...parsed.certIds[0].serialNumber].map((b) => b.toString(16).padStart(2, "0")).join("")
+      : "?";
+    this.requests.push({ at: this.clock.now(), serial, url: req.url.slice(0, 30) });
+    if (this.mode === "down") throw new TypeError("error sending request: connection refused");
+    if (this.mode === "tryLater") return ocspHttpResponse(statusOnlyResponse(3));
+    const now = this.clock.now();
+    const known = [...this.status].find(([s]) =>
+      s.toLowerCase().replace(/^(00)+/, "") === serial.replace(/^(00)+/, "")
+    );
+    return ocspHttpResponse(
+      await buildOcspResponse({
+        signer: this.ca,
+        producedAt: new Date(now),
+        singles: [{
+          certId: parsed!.certIds[0],
+          status: known?.[1] ?? "unknown",
+          thisUpdate: new Date(now - MIN),
+          nextUpdate: new Date(now + this.validityMs),
+        }],
+      }),
+    );
+  };
+
+  count(serial: string): number {
+    return this.requests.filter((r) =>
+      r.serial.replace(/^(00)+/, "") === serial.toLowerCase().replace(/^(00)+/, "")
+    ).length;
+  }
+}
+
+class RecordingSink implements StapleSink<string> {
+  pushes: Array<{ path: string; size: number }> = [];
+  /** Certificates whose push throws, standing in for a bug. */
+  crashOn = new Set<string>();
+  forgotten: string[] = [];
+  closed = false;
+  push(path: string, der: Uint8Array) {
+    if (this.crashOn.has(path)) throw new RangeError("a bug nobody expected");
+    this.pushes.push({ path, size: der.length });
+    return Promise.resolve();
+  }
+  forget(path: string) {
+    this.forgotten.push(path);
+  }
+  close() {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/** Waits (real time) until `cond` holds: real file I/O runs outside the fake clock. */
+async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 5000,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface World {
+  dir: string;
+  clock: FakeClock;
+  ca: TestCa;
+  fakeCa: FakeCa;
+  sink: RecordingSink;
+  daemon: Daemon<string>;
+  leaf(name: string, status?: "good" | "revoked"): Promise<Issued>;
+  /** Advances fake time in steps, letting real I/O finish between them. */
+  run(ms: number, step?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const root = await Ca.root("Daemon Root");
+const ca = await root.intermediate("Daemon CA");
+
+async function world(options: { logdir?: string } = {}): Promise<World> {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-daemon-" });
+  const clock = new FakeClock({ start: Date.now() });
+  const fakeCa = new FakeCa(ca, clock);
+  const sink = new RecordingSink();
+  const daemon = new Daemon<string>({
+    sources: [{ paths: [dir], sockets: ["/run/haproxy.sock"] }],
+    sink,
+    clock,
+    fetch: fakeCa.fetch,
+    watch: false,
+    random: () => 0,
+    logdir: options.logdir,
+  });
+  const w: World = {
+    dir,
+    clock,
+    ca,
+    fakeCa,
+    sink,
+    daemon,
+    async leaf(name, status = "good") {
+      const leaf = await ca.leaf(name, { ocspUrls: ["http://127.0.0.1:9/ocsp"] });
+      fakeCa.status.set(leaf.serial, status);
+      await writeBundle(`${dir}/${name}.pem`, leaf, [ca]);
+      return leaf;
+    },
+    async run(ms, step = MIN) {
+      for (let t = 0; t < ms; t += step) {
+        await clock.advance(Math.min(step, ms - t));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    },
+    async close() {
+      await daemon.stop(1000);
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+  return w;
+}
+
+Deno.test("the daemon staples every certificate, then renews each about halfway through its response", async () => {
+  const w = await world();
+  try {
+    const a = await w.leaf("a.example.test");
+    const b = await w.leaf("b.example.test");
+    await w.daemon.start();
+    await until(
+      async () =>
+        (await exists(`${w.dir}/a.example.test.pem.ocsp`)) &&
+        (await exists(`${w.dir}/b.example.test.pem.ocsp`)),
+      "first staples",
+    );
+    assert.equal(w.fakeCa.count(a.serial), 1);
+    assert.deepEqual(w.sink.pushes.map((p) => p.path).sort(), [
+      `${w.dir}/a.example.test.pem`,
+      `${w.dir}/b.example.test.pem`,
+    ]);
+    // Responses last 4 days: the next fetch is due after 2 days, not before.
+    await w.run(47 * H, 30 * MIN);
+    assert.equal(w.fakeCa.count(a.serial), 1);
+    await w.run(2 * H, 10 * MIN);
+    await until(
+      () => w.fakeCa.count(a.serial) === 2 && w.fakeCa.count(b.serial) === 2,
+      "renewals at the midpoint",
+    );
+    // A week of schedule: about one fetch every two days each, no storm.
+    await w.run(7 * 24 * H, H);
+    assert.ok(
+      w.fakeCa.count(a.serial) >= 4 && w.fakeCa.count(a.serial) <= 6,
+      `fetches: ${w.fakeCa.count(a.serial)}`,
+    );
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("a replaced certificate file gets a new staple; a deleted one is never asked about again", async () => {
+  const w = await world();
+  try {
+    const old = await w.leaf("site");
+    await w.daemon.start();
+    await until(() => exists(`${w.dir}/site.pem.ocsp`), "first staple");
+    const first = await Deno.readFile(`${w.dir}/site.pem.ocsp`);
+    // Replace the bundle with a new certificate (new serial).
+    const renewed = await ca.leaf("site", { ocspUrls: ["http://127.0.0.1:9/ocsp"] });
+    w.fakeCa.status.set(renewed.serial, "good");
+    await writeBundle(`${w.dir}/site.pem.tmp`, renewed, [ca]);
+    await Deno.rename(`${w.dir}/site.pem.tmp`, `${w.dir}/site.pem`);
+    await w.run(2 * MIN, 10_000);
+    await until(() => w.fakeCa.count(renewed.serial) === 1, "staple for the new serial");
+    await until(
+      async () => !(await Deno.readFile(`${w.dir}/site.pem.ocsp`)).every((b, i) => b === first[i]),
+      "new staple on disk",
+    );
+    // Delete it: no more requests, ever.
+    await Deno.remove(`${w.dir}/site.pem`);
+    await w.run(2 * MIN, 10_000);
+    await until(() => w.sink.forgotten.includes(`${w.dir}/site.pem`), "forgotten");
+    const before = w.fakeCa.requests.length;
+    await w.run(10 * 24 * H, 6 * H);
+    assert.equal(w.fakeCa.requests.length, before);
+    assert.equal(w.daemon.stats.certificates, 0);
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("while the responder is down the staple is kept and retries follow the table, then it recovers", async () => {
+  const w = await world();
+  try {
+    const leaf = await w.leaf("down");
+    w.fakeCa.validityMs = 24 * H;
+    await w.daemon.start();
+    await until(() => exists(`${w.dir}/down.pem.ocsp`), "first staple");
+    const staple = await Deno.readFile(`${w.dir}/down.pem.ocsp`);
+    w.fakeCa.mode = "down";
+    const start = w.clock.now();
+    // The next renewal is due at the midpoint (12 h); retries then go 1, 2, 3 min, then hourly.
+    await w.run(12 * H + 10 * MIN, MIN);
+    await w.run(4 * H, 5 * MIN);
+    const times = w.fakeCa.requests.slice(1).map((r) => Math.round((r.at - start) / MIN));
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    assert.deepEqual(gaps.slice(0, 5), [1, 2, 3, 60, 60], `retry gaps in minutes: ${gaps}`);
+    assert.deepEqual(
+      await Deno.readFile(`${w.dir}/down.pem.ocsp`),
+      staple,
+      "the good staple stays",
+    );
+    // The staple has under 9 h left: the next retry comes within half of
+    // that (not 12 h later, after it expired), and succeeds.
+    w.fakeCa.mode = "ok";
+    await w.run(4 * H + 10 * MIN, 10 * MIN);
+    await until(
+      async () => !(await Deno.readFile(`${w.dir}/down.pem.ocsp`)).every((b, i) => b === staple[i]),
+      "recovered",
+    );
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("tryLater is retried like an outage, and each retry moves to the next OCSP URL", async () => {
+  const w = await world();
+  try {
+    const leaf = await ca.leaf("urls", {
+      ocspUrls: ["http://127.0.0.1:9/first", "http://127.0.0.1:9/second"],
+    });
+    w.fakeCa.status.set(leaf.serial, "good");
+    await writeBundle(`${w.dir}/urls.pem`, leaf, [ca]);
+    w.fakeCa.mode = "tryLater";
+    await w.daemon.start();
+    await until(() => w.fakeCa.requests.length >= 2, "both URLs tried");
+    await w.run(MIN + 1000, 10_000);
+    await until(() => w.fakeCa.requests.length >= 4, "first retry");
+    const urls = w.fakeCa.requests.map((r) => r.url.includes("/first") ? "first" : "second");
+    assert.deepEqual(urls.slice(0, 4), ["first", "second", "second", "first"]);
+    assert.equal(await exists(`${w.dir}/urls.pem.ocsp`), false);
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("a revoked certificate's response is written and renewed on the normal schedule", async () => {
+  const w = await world();
+  try {
+    const leaf = await w.leaf("revoked", "revoked");
+    await w.daemon.start();
+    await until(() => exists(`${w.dir}/revoked.pem.ocsp`), "revoked staple");
+    await w.run(2 * 24 * H + H, H);
+    await until(() => w.fakeCa.count(leaf.serial) === 2, "renewed like a good one");
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("an unexpected exception drops only that certificate, with a stack trace in the logdir", async () => {
+  const logdir = await Deno.makeTempDir({ prefix: "stapled-logdir-" });
+  const w = await world({ logdir });
+  try {
+    const crashing = await w.leaf("crash");
+    w.sink.crashOn.add(`${w.dir}/crash.pem`);
+    await w.daemon.start();
+    await until(
+      async () => [...Deno.readDirSync(logdir)].some((e) => e.name.startsWith("stapled-trace-")),
+      "stack trace",
+    );
+    const trace = [...Deno.readDirSync(logdir)].find((e) => e.name.startsWith("stapled-trace-"))!;
+    assert.match(await Deno.readTextFile(`${logdir}/${trace.name}`), /a bug nobody expected/);
+    const fine = await w.leaf("fine");
+    await w.run(2 * MIN, 10_000);
+    await until(() => w.fakeCa.count(fine.serial) === 1, "other certificates go on");
+    // The dropped certificate is not renewed again until its file changes.
+    const before = w.fakeCa.count(crashing.serial);
+    await w.run(3 * 24 * H, 2 * H);
+    assert.equal(w.fakeCa.count(crashing.serial), before);
+  } finally {
+    await w.close();
+    await Deno.remove(logdir, { recursive: true });
+  }
+});
+
+Deno.test("a broken certificate file waits for a change; an unreadable one is retried", async () => {
+  const w = await world();
+  try {
+    await Deno.writeTextFile(
+      `${w.dir}/broken.pem`,
+      "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    );
+    await w.daemon.start();
+    await w.run(10 * MIN, MIN);
+    assert.equal(w.fakeCa.requests.length, 0);
+    // Fix the file: it is picked up at the next scan.
+    const leaf = await ca.leaf("broken", { ocspUrls: ["http://127.0.0.1:9/ocsp"] });
+    w.fakeCa.status.set(leaf.serial, "good");
+    await writeBundle(`${w.dir}/broken.pem`, leaf, [ca]);
+    await w.run(2 * MIN, 10_000);
+    await until(() => exists(`${w.dir}/broken.pem.ocsp`), "fixed file stapled");
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("stop() stops scheduling and closes the sink; nothing is left armed", async () => {
+  const w = await world();
+  await w.leaf("stop");
+  await w.daemon.start();
+  await until(() => exists(`${w.dir}/stop.pem.ocsp`), "staple");
+  await w.daemon.stop();
+  assert.ok(w.sink.closed);
+  assert.equal(w.daemon.scheduler.timerArmed, false);
+  assert.equal(w.clock.timerCount, 0);
+  await Deno.remove(w.dir, { recursive: true });
+});
