@@ -1,7 +1,8 @@
 /**
  * Where a certificate's staple lives: `<cert>.ocsp` beside it, or, when
- * HAProxy's `ssl-load-extra-del-ext` is on, the certificate's name with its
- * extension replaced (`site.pem` -> `site.ocsp`).
+ * HAProxy's `ssl-load-extra-del-ext` is on (`"replace-ext"`), with a trailing
+ * `.crt` removed first. HAProxy removes only `.crt` (src/ssl_ckch.c), so
+ * `site.pem` keeps `site.pem.ocsp` even then.
  *
  * @module
  */
@@ -10,17 +11,22 @@
 export type StapleNaming = "append" | "replace-ext";
 
 /**
- * The staple file for a certificate file.
+ * The staple file HAProxy loads for a certificate file.
  *
- * @param certPath The certificate file.
+ * @param certPath The certificate file (not a directory).
  * @param naming `append` (default) or `replace-ext`.
- * @returns The staple file's path.
+ * @returns The staple's path.
+ *
+ * @example With and without ssl-load-extra-del-ext
+ * ```ts
+ * staplePathFor("/etc/ssl/site.crt", "append"); // "/etc/ssl/site.crt.ocsp"
+ * staplePathFor("/etc/ssl/site.crt", "replace-ext"); // "/etc/ssl/site.ocsp"
+ * staplePathFor("/etc/ssl/site.pem", "replace-ext"); // "/etc/ssl/site.pem.ocsp"
+ * ```
  */
 export function staplePathFor(certPath: string, naming: StapleNaming = "append"): string {
-  if (naming === "replace-ext") {
-    const slash = certPath.lastIndexOf("/");
-    const dot = certPath.lastIndexOf(".");
-    if (dot > slash + 1) return `${certPath.slice(0, dot)}.ocsp`;
-  }
-  return `${certPath}.ocsp`;
+  const base = naming === "replace-ext" && certPath.endsWith(".crt")
+    ? certPath.slice(0, -".crt".length)
+    : certPath;
+  return `${base}.ocsp`;
 }

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { freePort } from "./net.ts";
 
 /** The HAProxy binary, or `undefined` when it is not installed. */
 export const HAPROXY: string | undefined = findHaproxy();
@@ -77,8 +78,8 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
   const { dir, crts, tcpSocket = false, globalLines = [] } = options;
   const socketPath = `${dir}/admin.sock`;
   const configPath = `${dir}/haproxy.cfg`;
-  const tlsPort = await freePort();
-  const tcpSocketPort = tcpSocket ? await freePort() : undefined;
+  const tlsPort = freePort();
+  const tcpSocketPort = tcpSocket ? freePort() : undefined;
   const config = [
     "global",
     `  stats socket ${quote(socketPath)} level admin`,
@@ -150,20 +151,6 @@ export async function servedStaple(port: number, servername: string): Promise<Se
     nextUpdate: field("Next Update"),
     text,
   };
-}
-
-/**
- * A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, read,
- * released).
- *
- * @returns The port.
- */
-export async function freePort(): Promise<number> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  await Promise.resolve();
-  return port;
 }
 
 interface Spawned {

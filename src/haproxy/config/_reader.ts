@@ -13,7 +13,7 @@ import { type ConfigIo, ioReason } from "./_io.ts";
 import { BIND_SECTIONS, bindOptions, CERT_KEYWORDS, SECTION_KEYWORDS } from "./_keywords.ts";
 import { evaluateHaproxyCondition } from "./evaluate_condition.ts";
 import { parseCrtList } from "./parse_crt_list.ts";
-import { parseSocketAddress } from "./parse_socket_address.ts";
+import { readSocketAddress } from "../address.ts";
 import { tokenizeHaproxyLine } from "./tokenize_line.ts";
 import type { HaproxyCertEntry, HaproxyConfigResult, HaproxySocketAddress } from "./types.ts";
 
@@ -213,7 +213,7 @@ export class ConfigReader {
     for (const [option, at] of bindOptions(words, 3)) {
       if (option === "level" && words[at + 1]) level = words[at + 1];
     }
-    const parsed = parseSocketAddress(address);
+    const parsed = readSocketAddress(address);
     if (!parsed.ok) {
       this.#warnings.push(`${where}: ${parsed.reason}; socket ignored`);
       return;

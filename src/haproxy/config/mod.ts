@@ -9,7 +9,5 @@ export * from "./types.ts";
 export * from "./tokenize_line.ts";
 export * from "./evaluate_condition.ts";
 export * from "./parse_crt_list.ts";
-export * from "./parse_socket_address.ts";
-export * from "./staple_path.ts";
 export * from "./read_config.ts";
 export * from "./read_configs.ts";

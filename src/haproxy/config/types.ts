@@ -14,7 +14,8 @@
  *   `site.ocsp` while `site.pem` still gets `site.pem.ocsp`. Use
  *   `staplePathFor()` rather than re-implementing the rule.
  */
-export type StapleNaming = "append" | "replace-ext";
+export type { StapleNaming } from "../../staples/mod.ts";
+import type { StapleNaming } from "../../staples/mod.ts";
 
 /** One certificate file or directory a `bind` line (or crt-list) serves. */
 export interface HaproxyCertEntry {

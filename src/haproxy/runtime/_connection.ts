@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type HaproxySocketAddress } from "./address.ts";
+import { type HaproxySocketAddress } from "../address.ts";
 import { PROMPT } from "./_framing.ts";
 
 /** Replies longer than this are refused rather than buffered: 16 Mi chars. */

@@ -8,7 +8,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { describeError } from "../../errors/mod.ts";
-import { formatSocketAddress, type HaproxySocketAddress } from "./address.ts";
+import { formatSocketAddress, type HaproxySocketAddress } from "../address.ts";
 import {
   HaproxyRuntimeClient,
   type HaproxyRuntimeClientOptions,

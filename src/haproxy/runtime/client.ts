@@ -8,7 +8,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { SocketError } from "../../errors/mod.ts";
-import { formatSocketAddress, type HaproxySocketAddress } from "./address.ts";
+import { formatSocketAddress, type HaproxySocketAddress } from "../address.ts";
 import { connectSocket, RuntimeConnection } from "./_connection.ts";
 import { cleanReply, encodeCommand } from "./_framing.ts";
 import { pushStaple, type StapleOutcome } from "./_staple_push.ts";

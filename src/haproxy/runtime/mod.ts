@@ -5,7 +5,7 @@
  *
  * @module
  */
-export * from "./address.ts";
+export * from "../address.ts";
 export * from "./adder.ts";
 export * from "./client.ts";
 export * from "./show_ssl_cert.ts";

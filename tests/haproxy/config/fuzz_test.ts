@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import {
   evaluateHaproxyCondition,
   parseCrtList,
-  parseSocketAddress,
   readHaproxyConfig,
   tokenizeHaproxyLine,
 } from "../../../src/haproxy/config/mod.ts";
+import { readSocketAddress } from "../../../src/haproxy/address.ts";
 import { withTempDir } from "./_helpers.ts";
 
 /** mulberry32: a small seeded PRNG, so every run tries the same inputs. */
@@ -89,7 +89,7 @@ Deno.test("the line tokenizer, condition evaluator, crt-list and socket parsers 
     const condition = evaluateHaproxyCondition(text).value;
     assert.ok(condition === true || condition === false || condition === "unknown");
     assert.ok(Array.isArray(parseCrtList(text, "l.txt").entries));
-    assert.equal(typeof parseSocketAddress(text).ok, "boolean");
+    assert.equal(typeof readSocketAddress(text).ok, "boolean");
   }
 });
 

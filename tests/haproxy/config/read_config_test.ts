@@ -4,8 +4,8 @@ import {
   type HaproxyConfigResult,
   readHaproxyConfig,
   readHaproxyConfigs,
-  staplePathFor,
 } from "../../../src/haproxy/config/mod.ts";
+import { staplePathFor } from "../../../src/staples/mod.ts";
 import { envOf, fixture, withTempDir, writeFiles } from "./_helpers.ts";
 
 const FRONTEND_HEAD = "defaults\n    mode http\nfrontend www\n";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../../src/errors/mod.ts";
-import { formatSocketAddress, parseSocketAddress } from "../../../src/haproxy/runtime/mod.ts";
+import { formatSocketAddress, parseSocketAddress } from "../../../src/haproxy/address.ts";
 
 Deno.test("parseSocketAddress() reads paths as unix sockets, as HAProxy does", () => {
   assert.deepEqual(parseSocketAddress("/run/haproxy/admin.sock"), {
@@ -32,7 +32,10 @@ Deno.test("parseSocketAddress() reads ipv4@, ipv6@ and host:port as TCP", () => 
 Deno.test("parseSocketAddress() refuses bad ports, empty texts and families Deno cannot reach", () => {
   assert.throws(
     () => parseSocketAddress("ipv4@127.0.0.1:99999"),
-    new ConfigError("", "Cannot use HAProxy socket 'ipv4@127.0.0.1:99999': expected <host>:<port>"),
+    new ConfigError(
+      "",
+      "Cannot use HAProxy socket 'ipv4@127.0.0.1:99999': invalid port '99999' in 'ipv4@127.0.0.1:99999'",
+    ),
   );
   assert.throws(() => parseSocketAddress("ipv4@127.0.0.1"), ConfigError);
   assert.throws(() => parseSocketAddress("127.0.0.1:http"), ConfigError);
@@ -41,7 +44,7 @@ Deno.test("parseSocketAddress() refuses bad ports, empty texts and families Deno
     () => parseSocketAddress("abns@haproxy"),
     new ConfigError(
       "",
-      "Cannot use HAProxy socket 'abns@haproxy': stapled connects to unix paths and TCP addresses only",
+      "Cannot use HAProxy socket 'abns@haproxy': stapled cannot connect to 'abns@' sockets ('abns@haproxy')",
     ),
   );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { staplePathFor } from "../../../src/haproxy/config/mod.ts";
+import { staplePathFor } from "../../src/staples/mod.ts";
 
 Deno.test("staplePathFor() appends .ocsp by default", () => {
   assert.equal(staplePathFor("/etc/ssl/site.pem"), "/etc/ssl/site.pem.ocsp");

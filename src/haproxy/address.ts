@@ -1,22 +1,26 @@
 /**
- * Turns the address of a `stats socket` line into something stapled can
- * connect to, following HAProxy 2.6's `str2sa_range()` forms.
+ * Where a HAProxy runtime API (stats socket) listens: a unix socket path or a
+ * TCP host and port, read from HAProxy's own address syntax (HAProxy 2.6's
+ * `str2sa_range()` forms, as in `stats socket` lines and `-s` arguments), and
+ * named in one short string for logs, errors and map keys.
  *
  * @module
  */
+import { ConfigError } from "../errors/mod.ts";
 
-/** Where a stats socket listens, as stapled would connect to it. */
-export type StatsSocketTarget =
+/** A HAProxy stats socket: a unix socket path, or a TCP host and port. */
+export type HaproxySocketAddress =
   | { transport: "unix"; path: string }
   | { transport: "tcp"; hostname: string; port: number };
 
-/** A connectable target, or why the address cannot be used. */
+/** A connectable address, or why the text cannot be used. */
 export type ParsedSocketAddress =
-  | { ok: true; target: StatsSocketTarget }
+  | { ok: true; target: HaproxySocketAddress }
   | { ok: false; reason: string };
 
 const PREFIX_REGEXP = /^([a-z0-9]+)@/;
 const PORT_REGEXP = /^[0-9]+$/;
+const IPV4_REGEXP = /^[0-9.]+$/;
 const UNIX_PREFIXES = new Set(["unix", "uxst"]);
 const TCP_PREFIXES: Record<string, "any" | "v4" | "v6"> = {
   ipv4: "v4",
@@ -58,12 +62,12 @@ const UNSUPPORTED_PREFIXES = new Set([
  * parseSocketAddress(":9999"); // tcp, 127.0.0.1, 9999
  * ```
  */
-export function parseSocketAddress(address: string): ParsedSocketAddress {
+export function readSocketAddress(address: string): ParsedSocketAddress {
   const prefix = PREFIX_REGEXP.exec(address)?.[1];
   const rest = prefix === undefined ? address : address.slice(prefix.length + 1);
   if (
     prefix !== undefined && UNIX_PREFIXES.has(prefix) ||
-    prefix === undefined && rest.startsWith("/")
+    prefix === undefined && (rest.includes("/") || !(rest.includes(":") || IPV4_REGEXP.test(rest)))
   ) {
     if (!rest) return { ok: false, reason: `missing socket path in '${address}'` };
     return { ok: true, target: { transport: "unix", path: rest } };
@@ -100,4 +104,45 @@ function parseHostPort(
   else if (host === "0.0.0.0") host = "127.0.0.1";
   else if (host === "::") host = "::1";
   return { ok: true, target: { transport: "tcp", hostname: host, port } };
+}
+
+/**
+ * Parses a socket address given by the operator (`-s`), throwing when it
+ * cannot be used.
+ *
+ * @param text The address text.
+ * @returns The address.
+ * @throws {ConfigError} For an empty text, a bad port, or a family Deno cannot
+ *   connect to (`abns@`, `fd@`, `udp@`, ...).
+ *
+ * @example
+ * ```ts
+ * parseSocketAddress("ipv4@127.0.0.1:9999"); // { transport: "tcp", hostname: "127.0.0.1", port: 9999 }
+ * ```
+ */
+export function parseSocketAddress(text: string): HaproxySocketAddress {
+  const parsed = readSocketAddress(text);
+  if (!parsed.ok) {
+    throw new ConfigError("", `Cannot use HAProxy socket '${text}': ${parsed.reason}`);
+  }
+  return parsed.target;
+}
+
+/**
+ * Names an address in one string: the path of a unix socket, `host:port`
+ * (`[host]:port` for IPv6) of a TCP one. Used in logs, in errors' `file`, and
+ * as the key that tells sockets apart.
+ *
+ * @param address The address.
+ * @returns Its name.
+ *
+ * @example Name a TCP socket
+ * ```ts
+ * formatSocketAddress({ transport: "tcp", hostname: "::1", port: 9999 }); // "[::1]:9999"
+ * ```
+ */
+export function formatSocketAddress(address: HaproxySocketAddress): string {
+  if (address.transport === "unix") return address.path;
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  return `${host}:${address.port}`;
 }

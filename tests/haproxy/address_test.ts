@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseSocketAddress } from "../../../src/haproxy/config/mod.ts";
+import { readSocketAddress as parseSocketAddress } from "../../src/haproxy/address.ts";
 
 function target(address: string) {
   const parsed = parseSocketAddress(address);
@@ -14,6 +14,8 @@ Deno.test("parseSocketAddress() reads UNIX paths and unix@ paths", () => {
   });
   assert.deepEqual(target("unix@/run/a.sock"), { transport: "unix", path: "/run/a.sock" });
   assert.deepEqual(target("unix@relative.sock"), { transport: "unix", path: "relative.sock" });
+  // Without a colon, a name is a socket path too (the original's -s took paths).
+  assert.deepEqual(target("relative.sock"), { transport: "unix", path: "relative.sock" });
 });
 
 Deno.test("parseSocketAddress() reads IPv4 and host:port forms as TCP", () => {
@@ -58,7 +60,6 @@ Deno.test("parseSocketAddress() refuses what stapled cannot connect to, saying w
     ["foo@bar", "unknown address prefix 'foo@' in 'foo@bar'"],
     ["unix@", "missing socket path in 'unix@'"],
     ["127.0.0.1", "missing port in '127.0.0.1'"],
-    ["relative.sock", "missing port in 'relative.sock'"],
     [":0", "invalid port '0' in ':0'"],
     [":70000", "invalid port '70000' in ':70000'"],
     [":http", "invalid port 'http' in ':http'"],
