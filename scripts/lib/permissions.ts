@@ -8,6 +8,7 @@
  * - write: staples beside the certificates, the log directory, the pid file;
  * - net: OCSP responders and HAProxy's TCP and unix admin sockets;
  * - env: HAProxy config variables, HOME, JOURNAL_STREAM;
+ * - run: `-D` starts stapled again detached, `--on-update` runs its command;
  * - unstable-net: unix datagrams for --syslog.
  *
  * @module
@@ -17,5 +18,6 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-write",
   "--allow-net",
   "--allow-env",
+  "--allow-run",
   "--unstable-net",
 ];
