@@ -69,7 +69,16 @@ const defaultCache = new CertCache();
  */
 export function certificatesIn(path: string, bytes: Uint8Array): Uint8Array[] {
   if (bytes.length === 0) throw new CertParsingError(path, "file is empty, no certificate found");
-  if (!isPem(bytes)) return [bytes];
+  if (!isPem(bytes)) {
+    // DER starts with a SEQUENCE tag; anything else is neither PEM nor DER.
+    if (bytes[0] !== 0x30) {
+      throw new CertParsingError(
+        path,
+        "no certificate found: neither PEM (no BEGIN CERTIFICATE line) nor DER",
+      );
+    }
+    return [bytes];
+  }
   const certs: Uint8Array[] = [];
   for (const block of splitPem(new TextDecoder().decode(bytes))) {
     if (!CERT_LABELS.has(block.label)) continue;

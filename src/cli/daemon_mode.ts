@@ -16,8 +16,10 @@ const log = getLogger(["stapled", "main"]);
 export interface DaemonModeHooks<Socket> {
   /** Re-reads the configuration (SIGHUP). */
   reloadConfig: () => Promise<StapledConfig>;
-  /** Builds the certificate sources of a configuration. */
+  /** Builds the certificate sources of a configuration (after SIGHUP). */
   sources: (config: StapledConfig) => Promise<CertSource<Socket>[]>;
+  /** The sources of the starting configuration. */
+  sources0: CertSource<Socket>[];
   /** Where staples are pushed (HAProxy), if anywhere. */
   sink?: StapleSink<Socket>;
   /** Runs after a batch of staples changed (--on-update). */
@@ -52,7 +54,7 @@ export async function runDaemon<Socket>(
 ): Promise<number> {
   const daemon = new Daemon<Socket>({
     ...daemonSettings(config),
-    sources: await hooks.sources(config),
+    sources: hooks.sources0,
     sink: hooks.sink,
     onStaplesChanged: hooks.onStaplesChanged,
   });

@@ -11,7 +11,9 @@ import { setupLogging, shutdownLogging } from "../log/mod.ts";
 import { loadConfig, type StapledConfig } from "./config.ts";
 import { type CommandLine, parseCommandLine } from "./options.ts";
 import { runDaemon } from "./daemon_mode.ts";
-import type { CertSource } from "../daemon/mod.ts";
+import { HaproxyAdder } from "../haproxy/runtime/mod.ts";
+import { resolveSources } from "./sources.ts";
+import { checkConfig } from "./check_config.ts";
 import { runOneOff } from "./one_off.ts";
 
 const log = getLogger(["stapled", "main"]);
@@ -19,26 +21,6 @@ const log = getLogger(["stapled", "main"]);
 function usageError(err: ConfigError): number {
   console.error(`stapled: ${err.message}`);
   return 2;
-}
-
-/**
- * The certificate sources of `-p` paths: one per path, each with the socket
- * `-s` gives at its position.
- *
- * @param config The configuration.
- * @returns The sources.
- */
-export function certSources(config: StapledConfig): CertSource<string>[] {
-  const find = {
-    extensions: config.fileExtensions,
-    recursive: config.recursive,
-    ignore: config.ignore,
-  };
-  return config.certPaths.map((path, i) => ({
-    paths: [path],
-    find,
-    sockets: config.haproxySockets[i] ? [config.haproxySockets[i]] : [],
-  }));
 }
 
 /**
@@ -70,30 +52,40 @@ export async function main(args: string[]): Promise<number> {
     if (err instanceof ConfigError) return usageError(err);
     throw err;
   }
+  const sink = new HaproxyAdder({ client: { keepaliveSeconds: config.haproxySocketKeepalive } });
   try {
-    for (const w of config.warnings) log.warn("{warning}", { warning: w });
+    const resolved = await resolveSources(config);
+    if (config.checkConfig) return await checkConfig(config, resolved);
+    for (const w of [...config.warnings, ...resolved.warnings]) {
+      log.warn("{warning}", { warning: w });
+    }
     if (config.oneOff) {
-      const summary = await runOneOff(config.certPaths, {
-        extensions: config.fileExtensions,
-        recursive: config.recursive,
-        ignore: config.ignore,
+      const summary = await runOneOff(resolved.sources, {
         concurrency: config.renewalThreads,
         minimumValidity: config.minimumValidity,
         recycle: config.recycle,
         goodOnly: config.goodOnly,
         nonce: config.nonce,
         timeout: config.timeout,
+        sink,
       });
       return summary.exitCode;
     }
     return await runDaemon(config, {
       reloadConfig: () => loadConfig(cli),
-      sources: (c) => Promise.resolve(certSources(c)),
+      sources: async (c) => {
+        const next = await resolveSources(c);
+        for (const w of next.warnings) log.warn("{warning}", { warning: w });
+        return next.sources;
+      },
+      sources0: resolved.sources,
+      sink,
     });
   } catch (err) {
     if (err instanceof ConfigError) return usageError(err);
     throw err;
   } finally {
+    await sink.close();
     await shutdownLogging();
   }
 }

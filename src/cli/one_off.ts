@@ -11,6 +11,8 @@ import { describeError, StapledError } from "../errors/mod.ts";
 import { findCertFiles } from "../finder/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import type { StapleNaming } from "../staples/mod.ts";
+import type { CertSource, StapleSink } from "../daemon/mod.ts";
+import type { HaproxySocketAddress } from "../haproxy/address.ts";
 
 const log = getLogger(["stapled", "one-off"]);
 
@@ -54,6 +56,8 @@ export interface OneOffOptions {
   print?: (line: string) => void;
   /** The fetch implementation. */
   fetch?: typeof fetch;
+  /** Called after each certificate, with its outcome. */
+  onStapled?: (outcome: OneOffOutcome) => void;
 }
 
 /** Summary of a one-off run. */
@@ -147,6 +151,7 @@ export async function stapleAll(
       const i = next++;
       outcomes[i] = await stapleOne(targets[i], cache, options);
       print(outcomes[i].line);
+      options.onStapled?.(outcomes[i]);
     }
   };
   await Promise.all(
@@ -156,48 +161,55 @@ export async function stapleAll(
   return { outcomes, exitCode: failed ? 1 : 0 };
 }
 
-/** Options of {@linkcode runOneOff}: finding plus stapling. */
+/** Options of {@linkcode runOneOff}. */
 export interface RunOneOffOptions extends OneOffOptions {
-  /** Certificate file extensions. */
-  extensions?: string[];
-  /** Scan recursively. */
-  recursive?: boolean;
-  /** Ignore patterns. */
-  ignore?: string[];
-  /** Extra targets (from HAProxy configs), with their naming. */
-  extraTargets?: OneOffTarget[];
+  /** Where staples are pushed (HAProxy sockets of each source). */
+  sink?: StapleSink<HaproxySocketAddress>;
 }
 
 /**
- * Finds the certificates under `paths` and staples each once.
+ * Finds the certificates of every source and staples each once; new staples
+ * are pushed to the sockets of their source. Push failures are logged but do
+ * not change the exit code: the staples on disk are what HAProxy loads.
  *
- * @param paths Certificate files or directories.
- * @param options Finder and stapling options.
+ * @param sources Where the certificates are and who serves them.
+ * @param options Stapling options and the sink.
  * @returns The outcomes and exit code.
  */
 export async function runOneOff(
-  paths: string[],
+  sources: CertSource<HaproxySocketAddress>[],
   options: RunOneOffOptions = {},
 ): Promise<OneOffSummary> {
-  const { files, warnings } = paths.length > 0
-    ? await findCertFiles(paths, {
-      extensions: options.extensions,
-      recursive: options.recursive,
-      ignore: options.ignore,
-    })
-    : { files: [], warnings: [] };
-  for (const w of warnings) log.warn("{warning}", { warning: w });
   const seen = new Set<string>();
   const targets: OneOffTarget[] = [];
-  for (const t of [...files.map((f) => ({ path: f.path })), ...(options.extraTargets ?? [])]) {
-    if (seen.has(t.path)) continue;
-    seen.add(t.path);
-    targets.push(t);
+  const socketsOf = new Map<string, readonly HaproxySocketAddress[]>();
+  for (const source of sources) {
+    const { files, warnings } = await findCertFiles(source.paths, source.find ?? {});
+    for (const w of warnings) log.warn("{warning}", { warning: w });
+    for (const file of files) {
+      if (seen.has(file.path)) continue;
+      seen.add(file.path);
+      targets.push({ path: file.path, naming: source.naming });
+      socketsOf.set(file.path, source.sockets ?? []);
+    }
   }
   if (targets.length === 0) {
-    log.warn("no certificate files found in {paths}", { paths: paths.join(", ") });
+    log.warn("no certificate files found in {paths}", {
+      paths: sources.flatMap((s) => s.paths).join(", "),
+    });
   }
-  const summary = await stapleAll(targets, options);
+  const pushes: Promise<unknown>[] = [];
+  const summary = await stapleAll(targets, {
+    ...options,
+    onStapled: (outcome) => {
+      const sockets = socketsOf.get(outcome.path) ?? [];
+      const written = outcome.result?.written;
+      if (options.sink && sockets.length > 0 && written && written.length > 0) {
+        pushes.push(options.sink.push(outcome.path, written, sockets).catch(() => {}));
+      }
+    },
+  });
+  await Promise.all(pushes);
   const count = (s: OneOffOutcome["status"]) =>
     summary.outcomes.filter((o) => o.status === s).length;
   log.info(

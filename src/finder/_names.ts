@@ -26,6 +26,10 @@ export function normalizeExtensions(extensions: readonly string[]): ReadonlySet<
   const set = new Set<string>();
   for (const raw of extensions) {
     const ext = raw.trim().replace(/^\./, "").toLowerCase();
+    if (ext === ANY_EXTENSION) {
+      set.add(ext);
+      continue;
+    }
     if (ext === "") {
       throw new RangeError(`Cannot find certificate files: extension "${raw}" is empty`);
     }
@@ -56,6 +60,12 @@ export function extensionOf(name: string): string {
 }
 
 /**
+ * The extension that keeps every file but dotfiles and siblings, as HAProxy
+ * loads a `crt` directory.
+ */
+export const ANY_EXTENSION = "*";
+
+/**
  * Whether a name is never a certificate: a dotfile (which includes the
  * `.<name>.ocsp.<random>.tmp` files stapled writes) or a sibling file.
  *
@@ -74,5 +84,5 @@ export function isNeverCert(name: string): boolean {
  * @returns True when the file should be kept.
  */
 export function isCertName(name: string, extensions: ReadonlySet<string>): boolean {
-  return !isNeverCert(name) && extensions.has(extensionOf(name));
+  return !isNeverCert(name) && (extensions.has(ANY_EXTENSION) || extensions.has(extensionOf(name)));
 }

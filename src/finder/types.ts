@@ -38,8 +38,10 @@ export interface FinderFs {
 export interface FindOptions {
   /**
    * Extensions of the files kept from directories, matched without case on
-   * the text after a name's last `.`; a leading `.` is dropped. Files given
-   * as cert paths themselves are kept whatever their extension.
+   * the text after a name's last `.`; a leading `.` is dropped. `"*"` keeps
+   * every file but dotfiles and siblings (as HAProxy loads a `crt`
+   * directory). Files given as cert paths themselves are kept whatever their
+   * extension.
    *
    * @default {["crt", "pem", "cer"]}
    */

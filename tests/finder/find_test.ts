@@ -278,3 +278,26 @@ Deno.test("findCertFiles() skips a named pipe named like a certificate without o
     await removeTree(root);
   }
 });
+
+Deno.test("findCertFiles() with extension * keeps every file but dotfiles and siblings, as HAProxy loads a crt directory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-any-ext-" });
+  try {
+    for (
+      const name of [
+        "example.com",
+        "b.pem",
+        "b.pem.ocsp",
+        "b.pem.key",
+        "b.pem.issuer",
+        "b.sctl",
+        ".hidden",
+      ]
+    ) {
+      await Deno.writeTextFile(`${dir}/${name}`, "x");
+    }
+    const { files } = await findCertFiles([dir], { extensions: ["*"] });
+    assert.deepEqual(files.map((f) => f.path.slice(dir.length + 1)), ["b.pem", "example.com"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

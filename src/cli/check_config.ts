@@ -1,0 +1,82 @@
+/**
+ * `--check-config`: reads everything stapled would read (config files,
+ * HAProxy configurations, certificate paths, every certificate bundle) and
+ * prints what it found: each certificate with its staple file, OCSP URLs,
+ * issuer and sockets, and each socket. Contacts no responder and no socket.
+ * Exit 0 when everything could be read, 2 when something could not.
+ *
+ * @module
+ */
+import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
+import { describeError, StapledError } from "../errors/mod.ts";
+import { findCertFiles } from "../finder/mod.ts";
+import { formatSocketAddress } from "../haproxy/address.ts";
+import { staplePathFor } from "../staples/mod.ts";
+import type { StapledConfig } from "./config.ts";
+import type { ResolvedSources } from "./sources.ts";
+
+/**
+ * Prints the configuration check.
+ *
+ * @param config The configuration.
+ * @param resolved The certificate sources and sockets.
+ * @param print Where lines go. @default console.log
+ * @returns The exit status: 0, or 2 when a file could not be read or parsed.
+ */
+export async function checkConfig(
+  config: StapledConfig,
+  resolved: ResolvedSources,
+  print: (line: string) => void = console.log,
+): Promise<number> {
+  let problems = 0;
+  print(`config files read: ${config.configFiles.length ? config.configFiles.join(", ") : "none"}`);
+  if (config.haproxyConfig.length) {
+    print(`HAProxy configurations: ${config.haproxyConfig.join(", ")}`);
+  }
+  for (const w of [...config.warnings, ...resolved.warnings]) print(`warning: ${w}`);
+  const cache = new CertCache();
+  const seen = new Set<string>();
+  let total = 0;
+  let stapleable = 0;
+  print("certificates:");
+  for (const source of resolved.sources) {
+    const { files, warnings } = await findCertFiles(source.paths, source.find ?? {});
+    for (const w of warnings) {
+      print(`  warning: ${w}`);
+    }
+    const sockets = (source.sockets ?? []).map(formatSocketAddress);
+    for (const file of files) {
+      if (seen.has(file.path)) continue;
+      seen.add(file.path);
+      total++;
+      const via = sockets.length ? `; pushed to ${sockets.join(", ")}` : "; not pushed";
+      try {
+        const bundle = await readBundle(file.path, { cache });
+        if (!hasOcsp(bundle)) {
+          print(`  ${file.path}: no OCSP URL, skipped`);
+          continue;
+        }
+        stapleable++;
+        const issuer = bundle.issuerSource === "bundle" ? "in the bundle" : "in the .issuer file";
+        print(
+          `  ${file.path}: OCSP ${bundle.ocspUrls.join(", ")}; issuer ${issuer}; staple ${
+            staplePathFor(file.path, source.naming)
+          }${via}`,
+        );
+      } catch (err) {
+        problems++;
+        const reason = err instanceof StapledError ? err.reason : describeError(err);
+        print(`  ${file.path}: ERROR: ${reason}`);
+      }
+    }
+  }
+  print("sockets:");
+  for (const name of resolved.sockets.keys()) print(`  ${name}`);
+  if (resolved.sockets.size === 0) {
+    print(`  none${config.noHaproxySockets ? " (--no-haproxy-sockets)" : ""}`);
+  }
+  print(
+    `${total} certificate file(s), ${stapleable} with an OCSP URL, ${problems} unreadable or invalid`,
+  );
+  return problems > 0 ? 2 : 0;
+}

@@ -1,0 +1,107 @@
+/**
+ * Where certificates come from and which HAProxy sockets serve them: `-p`
+ * paths paired by position with `-s` sockets (as in the original), and every
+ * `crt`, crt-list entry and certificate directory of the `--haproxy-config`
+ * files, each with the sockets of its own configuration. Entries that share
+ * sockets, naming and finder options are grouped into one source, so 10,000
+ * `crt` lines make one scanner and one file watch, not 10,000.
+ *
+ * @module
+ */
+import type { CertSource } from "../daemon/mod.ts";
+import { type HaproxySocketAddress, parseSocketAddress } from "../haproxy/address.ts";
+import { formatSocketAddress } from "../haproxy/address.ts";
+import { readHaproxyConfigs } from "../haproxy/config/mod.ts";
+import type { StapledConfig } from "./config.ts";
+
+/** Certificate sources and what reading the HAProxy configurations said. */
+export interface ResolvedSources {
+  /** The sources, grouped. */
+  sources: CertSource<HaproxySocketAddress>[];
+  /** Every distinct socket, by name. */
+  sockets: Map<string, HaproxySocketAddress>;
+  /** Warnings from the HAProxy configurations (`file:line: message`). */
+  warnings: string[];
+}
+
+/** Options of {@linkcode resolveSources}. */
+export interface ResolveSourcesOptions {
+  /** Environment lookup for HAProxy config variables. @default Deno.env.get */
+  env?: (name: string) => string | undefined;
+}
+
+/**
+ * Builds the certificate sources of a configuration.
+ *
+ * @param config The configuration.
+ * @param options Environment lookup.
+ * @returns The sources, sockets and warnings.
+ * @throws {ConfigError} For an unreadable HAProxy configuration or a socket address stapled cannot use.
+ */
+export async function resolveSources(
+  config: StapledConfig,
+  options: ResolveSourcesOptions = {},
+): Promise<ResolvedSources> {
+  const find = {
+    extensions: config.fileExtensions,
+    recursive: config.recursive,
+    ignore: config.ignore,
+  };
+  const pushing = !config.noHaproxySockets;
+  const groups = new Map<string, CertSource<HaproxySocketAddress>>();
+  const sockets = new Map<string, HaproxySocketAddress>();
+  const warnings: string[] = [];
+  const add = (path: string, source: Omit<CertSource<HaproxySocketAddress>, "paths">) => {
+    const list = pushing ? [...(source.sockets ?? [])] : [];
+    for (const s of list) sockets.set(formatSocketAddress(s), s);
+    const key = JSON.stringify([
+      list.map(formatSocketAddress),
+      source.naming ?? "append",
+      source.find,
+    ]);
+    const group = groups.get(key);
+    if (group) group.paths.push(path);
+    else groups.set(key, { ...source, sockets: list, paths: [path] });
+  };
+
+  config.certPaths.forEach((path, i) => {
+    const socket = config.haproxySockets[i];
+    add(path, { find, sockets: socket ? [parseSocketAddress(socket)] : [] });
+  });
+
+  if (config.haproxyConfig.length > 0) {
+    const env = options.env ?? ((name: string) => Deno.env.get(name));
+    const results = await readHaproxyConfigs(config.haproxyConfig, { env });
+    for (const result of results) {
+      warnings.push(...result.warnings);
+      const own = result.sockets.map((s): HaproxySocketAddress =>
+        s.transport === "unix"
+          ? { transport: "unix", path: s.path }
+          : { transport: "tcp", hostname: s.hostname, port: s.port }
+      );
+      for (const entry of result.certs) {
+        add(entry.path, {
+          // HAProxy loads every file of a crt directory but dotfiles and siblings.
+          find: entry.kind === "dir" ? { ...find, extensions: ["*"], recursive: false } : find,
+          sockets: own,
+          naming: entry.stapleNaming,
+        });
+      }
+      if (result.certs.length === 0) {
+        warnings.push(
+          `${
+            result.configFiles[0] ?? "HAProxy configuration"
+          }: serves no certificate (no crt on a bind line)`,
+        );
+      }
+      if (pushing && result.sockets.length === 0 && result.certs.length > 0) {
+        warnings.push(
+          `${
+            result.configFiles[0]
+          }: has no stats socket; staples are written but not pushed (add "stats socket /run/haproxy/admin.sock level admin" to its global section)`,
+        );
+      }
+    }
+  }
+  return { sources: [...groups.values()], sockets, warnings };
+}
