@@ -29,7 +29,11 @@ import {
   validateOcspResponse,
 } from "../../src/ocsp/mod.ts";
 
-const VECTORS = new URL("../../../shared/ocsp-vectors/", import.meta.url);
+// Beside the checkout, or where STAPLED_OCSP_VECTORS points.
+const VECTORS_DIR = Deno.env.get("STAPLED_OCSP_VECTORS");
+const VECTORS = VECTORS_DIR
+  ? new URL(`file://${VECTORS_DIR.replace(/\/?$/, "/")}`)
+  : new URL("../../../shared/ocsp-vectors/", import.meta.url);
 
 function folderPresent(): boolean {
   try {
