@@ -56,12 +56,15 @@ Deno.test({
   await Deno.writeTextFile(`${certs}/ec.crt.issuer`, ecCa.pem);
   await writeBundle(`${certs}/bad-signer.pem`, badSigner, [ecCa]);
   await writeBundle(`${certs}/no-ocsp.pem`, noUrl, [rsaCa]);
+  const orphan = await rsaCa.leaf("orphan.example.test", { ocspUrls: [rsaResponder.url] });
+  await writeBundle(`${certs}/orphan.pem`, orphan, []);
   await Deno.writeTextFile(`${dir}/trust.pem`, rsaRoot.pem + rsaCa.pem + ecRoot.pem + ecCa.pem);
   await Deno.writeTextFile(`${dir}/rsa-ca.pem`, rsaCa.pem);
   await Deno.writeTextFile(`${dir}/ec-ca.pem`, ecCa.pem);
 
   await rsaResponder.writeIndex([
     { cert: good },
+    { cert: orphan },
     { cert: revoked, status: "revoked", reason: "keyCompromise" },
   ]);
   await ecResponder.writeIndex([{ cert: ecGood }]);
@@ -120,6 +123,14 @@ Deno.test({
       async () => {
         assert.match(line("bad-signer.pem"), /FAILED: .*signer-authorized.*id-kp-OCSPSigning/);
         assert.equal(await exists(`${certs}/bad-signer.pem.ocsp`), false);
+      },
+    );
+
+    await t.step(
+      "no .ocsp is ever created beside a bundle whose issuer cannot be found",
+      async () => {
+        assert.match(line("orphan.pem"), /FAILED: issuer missing: .*orphan\.pem\.issuer/);
+        assert.equal(await exists(`${certs}/orphan.pem.ocsp`), false);
       },
     );
 
