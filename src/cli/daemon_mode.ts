@@ -20,6 +20,8 @@ export interface DaemonModeHooks<Socket> {
   sources: (config: StapledConfig) => Promise<CertSource<Socket>[]>;
   /** The sources of the starting configuration. */
   sources0: CertSource<Socket>[];
+  /** Files whose change means "read the configuration again" (HAProxy configs, crt-lists). */
+  watchedFiles?: () => string[];
   /** Where staples are pushed (HAProxy), if anywhere. */
   sink?: StapleSink<Socket>;
   /** Runs after a batch of staples changed (--on-update). */
@@ -52,13 +54,23 @@ export async function runDaemon<Socket>(
   config: StapledConfig,
   hooks: DaemonModeHooks<Socket>,
 ): Promise<number> {
+  let reloading = Promise.resolve();
+  let reload = (_why: string) => {};
+  let stamps = await fileStamps(hooks.watchedFiles?.() ?? []);
   const daemon = new Daemon<Socket>({
     ...daemonSettings(config),
     sources: hooks.sources0,
     sink: hooks.sink,
     onStaplesChanged: hooks.onStaplesChanged,
+    // Rides on the periodic scan: no timer of its own.
+    beforeScan: async () => {
+      const now = await fileStamps(hooks.watchedFiles?.() ?? []);
+      if (now !== stamps) {
+        stamps = now;
+        reload("a HAProxy configuration or crt-list file changed");
+      }
+    },
   });
-  let reloading = Promise.resolve();
   const exit = new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info("{signal} received, stopping", { signal });
@@ -68,12 +80,13 @@ export async function runDaemon<Socket>(
         resolve(0);
       });
     };
-    const hup = () => {
-      log.info("SIGHUP received, reading the configuration again and rescanning");
+    reload = (why: string) => {
+      log.info("{why}: reading the configuration again and rescanning", { why });
       reloading = reloading.then(async () => {
         try {
           const next = await hooks.reloadConfig();
           await daemon.reload({ ...daemonSettings(next), sources: await hooks.sources(next) });
+          stamps = await fileStamps(hooks.watchedFiles?.() ?? []);
         } catch (err) {
           log.error("configuration not reloaded, keeping the old one: {error}", {
             error: describeError(err),
@@ -82,6 +95,7 @@ export async function runDaemon<Socket>(
         }
       });
     };
+    const hup = () => reload("SIGHUP received");
     const listeners: Array<[Deno.Signal, () => void]> = [
       ["SIGTERM", () => stop("SIGTERM")],
       ["SIGINT", () => stop("SIGINT")],
@@ -95,4 +109,18 @@ export async function runDaemon<Socket>(
     refresh: config.refreshInterval,
   });
   return await exit;
+}
+
+/** One string of the files' mtimes and sizes, to notice any change. */
+async function fileStamps(files: string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const file of files) {
+    try {
+      const info = await Deno.stat(file);
+      parts.push(`${file}:${info.mtime?.getTime()}:${info.size}:${info.ino}`);
+    } catch {
+      parts.push(`${file}:missing`);
+    }
+  }
+  return parts.join("\n");
 }

@@ -71,14 +71,17 @@ export async function main(args: string[]): Promise<number> {
       });
       return summary.exitCode;
     }
+    let watched = resolved.files;
     return await runDaemon(config, {
       reloadConfig: () => loadConfig(cli),
       sources: async (c) => {
         const next = await resolveSources(c);
         for (const w of next.warnings) log.warn("{warning}", { warning: w });
+        watched = next.files;
         return next.sources;
       },
       sources0: resolved.sources,
+      watchedFiles: () => watched,
       sink,
     });
   } catch (err) {

@@ -22,6 +22,8 @@ export interface ResolvedSources {
   sockets: Map<string, HaproxySocketAddress>;
   /** Warnings from the HAProxy configurations (`file:line: message`). */
   warnings: string[];
+  /** HAProxy configuration and crt-list files read (watched for changes). */
+  files: string[];
 }
 
 /** Options of {@linkcode resolveSources}. */
@@ -51,6 +53,7 @@ export async function resolveSources(
   const groups = new Map<string, CertSource<HaproxySocketAddress>>();
   const sockets = new Map<string, HaproxySocketAddress>();
   const warnings: string[] = [];
+  const files: string[] = [];
   const add = (path: string, source: Omit<CertSource<HaproxySocketAddress>, "paths">) => {
     const list = pushing ? [...(source.sockets ?? [])] : [];
     for (const s of list) sockets.set(formatSocketAddress(s), s);
@@ -74,6 +77,7 @@ export async function resolveSources(
     const results = await readHaproxyConfigs(config.haproxyConfig, { env });
     for (const result of results) {
       warnings.push(...result.warnings);
+      files.push(...result.configFiles, ...result.crtListFiles);
       const own = result.sockets.map((s): HaproxySocketAddress =>
         s.transport === "unix"
           ? { transport: "unix", path: s.path }
@@ -103,5 +107,5 @@ export async function resolveSources(
       }
     }
   }
-  return { sources: [...groups.values()], sockets, warnings };
+  return { sources: [...groups.values()], sockets, warnings, files };
 }

@@ -82,6 +82,8 @@ export interface DaemonOptions<Socket = unknown> extends DaemonSettings {
   tickMs?: number;
   /** Called after each batch of staples changed on disk (for --on-update). */
   onStaplesChanged?: (paths: string[]) => void;
+  /** Called at the start of every scan (e.g. to notice a changed HAProxy configuration). */
+  beforeScan?: () => Promise<void>;
 }
 
 /** What the daemon keeps per certificate: small on purpose. */
@@ -131,6 +133,7 @@ export class Daemon<Socket = unknown> {
   #repeats = new RepeatFilter();
   #changed = new Set<string>();
   #changedTimer: unknown;
+  #scanWarnings = new Set<string>();
   #stats: DaemonStats = { certificates: 0, renewed: 0, failures: 0, fetches: 0, scans: 0 };
   #stopped = false;
 
@@ -264,10 +267,16 @@ export class Daemon<Socket = unknown> {
   async #scan(): Promise<void> {
     try {
       this.#stats.scans++;
+      await this.#options.beforeScan?.();
       const seen = new Set<string>();
+      const warnings = new Set<string>();
       for (const [index, scanner] of this.#scanners.entries()) {
         const result = await scanner.scan();
-        for (const w of result.warnings) log.warn("{warning}", { warning: w });
+        for (const w of result.warnings) {
+          // A problem is reported when it appears, not on every scan while it lasts.
+          if (!this.#scanWarnings.has(w)) log.warn("{warning}", { warning: w });
+          warnings.add(w);
+        }
         for (const file of [...result.added, ...result.changed]) {
           if (seen.has(file.path)) continue;
           seen.add(file.path);
@@ -293,6 +302,7 @@ export class Daemon<Socket = unknown> {
           this.#forget(path);
         }
       }
+      this.#scanWarnings = warnings;
     } catch (err) {
       log.error("scanning the certificate paths failed: {error}", { error: describeError(err) });
     } finally {

@@ -179,3 +179,41 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "a certificate added to a crt-list is stapled at the next scan, without SIGHUP",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-crtlist-" });
+  const status = new Map<string, "good" | "revoked">();
+  const responder = startResponder(caHandler(ca, status));
+  const first = await ca.leaf("one.example.test", { ocspUrls: [responder.url] });
+  const second = await ca.leaf("two.example.test", { ocspUrls: [responder.url] });
+  status.set(first.serial, "good");
+  status.set(second.serial, "good");
+  await writeBundle(`${dir}/one.pem`, first, [ca]);
+  await writeBundle(`${dir}/two.pem`, second, [ca]);
+  await Deno.writeTextFile(`${dir}/list.txt`, `${dir}/one.pem\n`);
+  await Deno.writeTextFile(
+    `${dir}/haproxy.cfg`,
+    `frontend f\n  bind 127.0.0.1:1 ssl crt-list ${dir}/list.txt\n`,
+  );
+  const child = spawnStapled(["--haproxy-config", `${dir}/haproxy.cfg`, "-r", "1", "--no-watch"]);
+  const err = new Lines(child.stderr);
+  const out = new Lines(child.stdout);
+  try {
+    await err.waitFor(/one\.pem\] staple fetched from/);
+    await Deno.writeTextFile(
+      `${dir}/list.txt`,
+      `${dir}/one.pem\n${dir}/two.pem [ocsp-update off]\n`,
+    );
+    await err.waitFor(/crt-list file changed: reading the configuration again/);
+    await err.waitFor(/two\.pem\] staple fetched from/);
+    assert.ok((await Deno.stat(`${dir}/two.pem.ocsp`)).size > 0);
+  } finally {
+    await stopChild(child, [err, out]);
+    await responder.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
