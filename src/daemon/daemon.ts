@@ -113,7 +113,7 @@ export interface DaemonStats {
   failures: number;
   /** OCSP fetches made since start. */
   fetches: number;
-  /** Scans made since start. */
+  /** Scans made since start (or the last reload). */
   scans: number;
 }
 
@@ -238,6 +238,7 @@ export class Daemon<Socket = unknown> {
     this.#makeScanners();
     // Re-derive every file's source from scratch: the new scanners report all as added.
     for (const path of [...this.#entries.keys()]) this.#forget(path);
+    this.#stats.scans = 0;
     this.rescan();
     if (this.#settings.watch) await this.#watch();
   }
@@ -303,6 +304,23 @@ export class Daemon<Socket = unknown> {
         }
       }
       this.#scanWarnings = warnings;
+      if (this.#stats.scans === 1) {
+        const paths = this.#options.sources.reduce((n, s) => n + s.paths.length, 0);
+        if (this.#entries.size === 0) {
+          log.warn(
+            "no certificate files found in {paths} cert path(s); looking again every {interval} s",
+            {
+              paths,
+              interval: this.#settings.refreshInterval,
+            },
+          );
+        } else {
+          log.info("{count} certificate file(s) found in {paths} cert path(s)", {
+            count: this.#entries.size,
+            paths,
+          });
+        }
+      }
     } catch (err) {
       log.error("scanning the certificate paths failed: {error}", { error: describeError(err) });
     } finally {
