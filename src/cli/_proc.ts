@@ -45,6 +45,9 @@ export function readProcFile(pid: number, name: string): Promise<string | undefi
 /**
  * The state letter of a `/proc/<pid>/stat` line (`R`, `S`, `Z`...), read
  * after the last `)` because the command name may hold spaces and parentheses.
+ *
+ * @param stat The line.
+ * @returns The state letter, or `undefined` for an empty line.
  */
 export function statState(stat: string): string | undefined {
   const rest = stat.slice(stat.lastIndexOf(")") + 1).trim();

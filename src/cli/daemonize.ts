@@ -124,7 +124,7 @@ async function readReport(file: string): Promise<string | undefined> {
  * @returns The exit status for the parent: 0 when the daemon runs; the
  *   child's own status (2 for a usage error) when it reported a failure,
  *   whose reason was written with `writeError`; 1 when it died or did not
- *   report in time (then it is sent SIGTERM).
+ *   report in time (then it is sent SIGTERM), or could not be started.
  *
  * @example In main, after the configuration was read and checked
  * ```ts
@@ -161,9 +161,16 @@ export async function daemonize(
   const dir = await Deno.makeTempDir({ prefix: "stapled-daemon-" });
   const file = `${dir}/ready`;
   try {
-    const child = setsid
-      ? spawn(setsid, [exe, ...childArgs], { [READY_FILE_ENV]: file })
-      : spawn(exe, childArgs, { [READY_FILE_ENV]: file });
+    let child: DaemonChild;
+    try {
+      child = setsid
+        ? spawn(setsid, [exe, ...childArgs], { [READY_FILE_ENV]: file })
+        : spawn(exe, childArgs, { [READY_FILE_ENV]: file });
+    } catch (err) {
+      const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+      writeError(`stapled: cannot start the daemon (${setsid ?? exe}): ${reason}`);
+      return 1;
+    }
     child.unref();
     if (!setsid) log.debug("setsid not found: the daemon stays in this session");
     let exited: { success: boolean; code: number } | undefined;

@@ -6,7 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { ConfigError } from "../errors/mod.ts";
+import { ConfigError, describeError } from "../errors/mod.ts";
 import { setupLogging, shutdownLogging } from "../log/mod.ts";
 import { loadConfig, type StapledConfig } from "./config.ts";
 import { type CommandLine, parseCommandLine } from "./options.ts";
@@ -15,6 +15,9 @@ import { HaproxyAdder } from "../haproxy/runtime/mod.ts";
 import { resolveSources } from "./sources.ts";
 import { checkConfig } from "./check_config.ts";
 import { runOneOff } from "./one_off.ts";
+import { daemonize, takeDaemonReadiness } from "./daemonize.ts";
+import { Pidfile } from "./pidfile.ts";
+import { UpdateHook } from "./on_update.ts";
 
 const log = getLogger(["stapled", "main"]);
 
@@ -30,6 +33,8 @@ function usageError(err: ConfigError): number {
  * @returns The exit status.
  */
 export async function main(args: string[]): Promise<number> {
+  // Set when this process is the child of `-D`: it reports back to the parent.
+  const readiness = takeDaemonReadiness();
   let config: StapledConfig;
   let cli: CommandLine;
   try {
@@ -49,7 +54,11 @@ export async function main(args: string[]): Promise<number> {
       syslog: config.syslog,
     });
   } catch (err) {
-    if (err instanceof ConfigError) return usageError(err);
+    if (err instanceof ConfigError) {
+      readiness?.failed(2, err.message);
+      return usageError(err);
+    }
+    readiness?.failed(1, describeError(err));
     throw err;
   }
   const sink = new HaproxyAdder({ client: { keepaliveSeconds: config.haproxySocketKeepalive } });
@@ -59,6 +68,11 @@ export async function main(args: string[]): Promise<number> {
     for (const w of [...config.warnings, ...resolved.warnings]) {
       log.warn("{warning}", { warning: w });
     }
+    if (config.daemon && !config.oneOff) {
+      // Checked everything above in the foreground; now detach.
+      return await daemonize(args, { logged: config.logdir !== undefined || config.syslog });
+    }
+    const hook = config.onUpdate ? new UpdateHook(config.onUpdate) : undefined;
     if (config.oneOff) {
       const summary = await runOneOff(resolved.sources, {
         concurrency: config.renewalThreads,
@@ -69,23 +83,39 @@ export async function main(args: string[]): Promise<number> {
         timeout: config.timeout,
         sink,
       });
+      hook?.notify(
+        summary.outcomes.filter((o) => o.result?.action === "fetched").map((o) => o.path),
+      );
+      await hook?.close();
       return summary.exitCode;
     }
+    const pidfile = config.pidfile ? await Pidfile.acquire(config.pidfile) : undefined;
+    readiness?.ready();
     let watched = resolved.files;
-    return await runDaemon(config, {
-      reloadConfig: () => loadConfig(cli),
-      sources: async (c) => {
-        const next = await resolveSources(c);
-        for (const w of next.warnings) log.warn("{warning}", { warning: w });
-        watched = next.files;
-        return next.sources;
-      },
-      sources0: resolved.sources,
-      watchedFiles: () => watched,
-      sink,
-    });
+    try {
+      return await runDaemon(config, {
+        reloadConfig: () => loadConfig(cli),
+        sources: async (c) => {
+          const next = await resolveSources(c);
+          for (const w of next.warnings) log.warn("{warning}", { warning: w });
+          watched = next.files;
+          return next.sources;
+        },
+        sources0: resolved.sources,
+        watchedFiles: () => watched,
+        sink,
+        onStaplesChanged: hook && ((paths) => hook.notify(paths)),
+      });
+    } finally {
+      await hook?.close();
+      await pidfile?.release();
+    }
   } catch (err) {
-    if (err instanceof ConfigError) return usageError(err);
+    if (err instanceof ConfigError) {
+      readiness?.failed(2, err.message);
+      return usageError(err);
+    }
+    readiness?.failed(1, describeError(err));
     throw err;
   } finally {
     await sink.close();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { setupLogging, shutdownLogging } from "../../src/log/mod.ts";
+import { captureLog } from "./_capture_log.ts";
 import {
   type DaemonChild,
   daemonChildArgs,
@@ -11,23 +11,7 @@ import {
 import { selfCommand } from "../../src/cli/_self_command.ts";
 import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
 
-const NO_ENV = { get: () => undefined };
-const ENTRY = new URL("./_daemon_entry.ts", import.meta.url).pathname;
-
-/** Runs `fn` with stapled's log captured; returns the lines without timestamps. */
-async function captureLog<T>(fn: () => Promise<T>): Promise<{ lines: string[]; value: T }> {
-  const lines: string[] = [];
-  await setupLogging({
-    verbosity: 4,
-    env: NO_ENV,
-    writeStderr: (line) => lines.push(line.replace(/^\S+ /, "").trimEnd()),
-  });
-  try {
-    return { lines, value: await fn() };
-  } finally {
-    await shutdownLogging();
-  }
-}
+const ENTRY = new URL("../../main.ts", import.meta.url).pathname;
 
 // ---------------------------------------------------------------- pure parts
 
@@ -233,6 +217,22 @@ Deno.test("daemonize() keeps waiting when setsid forked and exited 0", async () 
   assert.equal(status, 0);
 });
 
+Deno.test("daemonize() reports a program that cannot be started", async () => {
+  const errors: string[] = [];
+  const status = await daemonize(["-D"], {
+    ...fakeChild(() => {}, []),
+    spawn: () => {
+      throw new Deno.errors.NotFound("No such file or directory (os error 2)");
+    },
+    logged: true,
+    writeError: (line) => errors.push(line),
+  });
+  assert.equal(status, 1);
+  assert.deepEqual(errors, [
+    "stapled: cannot start the daemon (/usr/bin/setsid): No such file or directory (os error 2)",
+  ]);
+});
+
 Deno.test("daemonize() stops a child that does not report in time", async () => {
   const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
   try {
@@ -356,8 +356,11 @@ Deno.test("-D detaches: the parent exits 0, the child runs in its own session, S
       for (const fd of [0, 1, 2]) {
         assert.equal(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`), "/dev/null", `fd ${fd}`);
       }
-      await until("the daemon logged that it started", async () =>
-        (await Deno.readTextFile(`${dir}/log/stapled.log`)).includes("stapled daemon started"));
+      await until(
+        "the daemon logged that it started",
+        async () =>
+          (await Deno.readTextFile(`${dir}/log/stapled.log`)).includes("stapled daemon started"),
+      );
 
       Deno.kill(pid, "SIGTERM");
       await until("the pid file is removed", async () => !(await exists(pidfile)));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { setupLogging, shutdownLogging } from "../../src/log/mod.ts";
+import { captureLog } from "./_capture_log.ts";
 import {
   type ShellResult,
   type ShellRun,
@@ -8,24 +8,7 @@ import {
   UpdateHook,
 } from "../../src/cli/on_update.ts";
 
-const NO_ENV = { get: () => undefined };
 const OK: ShellResult = { code: 0, signal: null, timedOut: false };
-
-/** Runs `fn` with stapled's log captured; returns the lines without timestamps. */
-async function captureLog(fn: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  await setupLogging({
-    verbosity: 4,
-    env: NO_ENV,
-    writeStderr: (line) => lines.push(line.replace(/^\S+ /, "").trimEnd()),
-  });
-  try {
-    await fn();
-  } finally {
-    await shutdownLogging();
-  }
-  return lines;
-}
 
 /** A runner whose runs the test finishes by hand. */
 class FakeRunner {
@@ -130,7 +113,7 @@ Deno.test("close() waits for the queued run and ignores later notifications", as
 
 Deno.test("a runner that throws is logged and the next batch still runs", async () => {
   let calls = 0;
-  const lines = await captureLog(async () => {
+  const { lines } = await captureLog(async () => {
     const hook = new UpdateHook("reload", {
       run: () => {
         calls++;
@@ -165,7 +148,7 @@ Deno.test("the real command gets STAPLED_UPDATED and its output goes to the log"
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/updated`;
-    const lines = await captureLog(async () => {
+    const { lines } = await captureLog(async () => {
       const hook = new UpdateHook(
         `printf '%s\\n' "$STAPLED_UPDATED" > '${out}'; echo "count=$STAPLED_UPDATED_COUNT"; echo oops >&2`,
       );
@@ -182,13 +165,15 @@ Deno.test("the real command gets STAPLED_UPDATED and its output goes to the log"
 });
 
 Deno.test("a failing command is logged with its exit status", async () => {
-  const lines = await captureLog(async () => {
+  const { lines } = await captureLog(async () => {
     const hook = new UpdateHook("echo going; exit 3");
     hook.notify(["/a.pem"]);
     await hook.close();
   });
   assert.ok(
-    lines.includes("ERROR    the --on-update command failed with exit status 3: echo going; exit 3"),
+    lines.includes(
+      "ERROR    the --on-update command failed with exit status 3: echo going; exit 3",
+    ),
     lines.join("\n"),
   );
 });
@@ -198,7 +183,7 @@ Deno.test("a command running past the timeout is killed with its children and lo
   try {
     const childFile = `${dir}/child`;
     const command = `sleep 30 & echo $! > '${childFile}'; wait`;
-    const lines = await captureLog(async () => {
+    const { lines } = await captureLog(async () => {
       const hook = new UpdateHook(command, { timeoutMs: 300 });
       hook.notify(["/a.pem"]);
       await hook.close();
@@ -220,7 +205,7 @@ Deno.test("a command that leaves a background process is done once it exits", as
   const dir = await Deno.makeTempDir();
   const childFile = `${dir}/child`;
   try {
-    const lines = await captureLog(async () => {
+    const { lines } = await captureLog(async () => {
       const hook = new UpdateHook(`sleep 30 & echo $! > '${childFile}'; echo started`);
       hook.notify(["/a.pem"]);
       await hook.close();

@@ -1,28 +1,11 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/errors/mod.ts";
-import { setupLogging, shutdownLogging } from "../../src/log/mod.ts";
+import { captureLog } from "./_capture_log.ts";
 import { Pidfile } from "../../src/cli/pidfile.ts";
 import type { ProcessState } from "../../src/cli/_proc.ts";
 
-const NO_ENV = { get: () => undefined };
 const SELF = 5000;
 const OTHER = 4242;
-
-/** Runs `fn` with stapled's log captured; returns the lines without timestamps. */
-async function captureLog(fn: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  await setupLogging({
-    verbosity: 4,
-    env: NO_ENV,
-    writeStderr: (line) => lines.push(line.replace(/^\S+ /, "").trimEnd()),
-  });
-  try {
-    await fn();
-  } finally {
-    await shutdownLogging();
-  }
-  return lines;
-}
 
 /** A temp dir with a pid file path in it. */
 async function withPidfile(fn: (path: string, dir: string) => Promise<void>): Promise<void> {
@@ -105,7 +88,7 @@ Deno.test("a process whose arguments cannot be read is taken for stapled", async
 Deno.test("Pidfile.acquire() replaces the pid file of a dead process, with an info line", async () => {
   await withPidfile(async (path) => {
     await Deno.writeTextFile(path, `${OTHER}\n`);
-    const lines = await captureLog(async () => {
+    const { lines } = await captureLog(async () => {
       await Pidfile.acquire(path, { pid: SELF, inspect: inspecting({ running: false }) });
     });
     assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
@@ -118,14 +101,22 @@ Deno.test("Pidfile.acquire() replaces the pid file of a dead process, with an in
 Deno.test("a pid file naming another program, this process or no pid is stale", async () => {
   await withPidfile(async (path) => {
     const cases: Array<[string, ProcessState, string]> = [
-      [`${OTHER}\n`, { running: true, argv: ["nginx: worker process"] }, `pid ${OTHER} is another program`],
-      [`${SELF}\n`, { running: true, argv: ["/usr/local/bin/stapled"] }, `pid ${SELF} is this process`],
+      [
+        `${OTHER}\n`,
+        { running: true, argv: ["nginx: worker process"] },
+        `pid ${OTHER} is another program`,
+      ],
+      [
+        `${SELF}\n`,
+        { running: true, argv: ["/usr/local/bin/stapled"] },
+        `pid ${SELF} is this process`,
+      ],
       ["garbage\n", { running: true }, "it holds no pid"],
       ["", { running: true }, "it holds no pid"],
     ];
     for (const [text, state, why] of cases) {
       await Deno.writeTextFile(path, text);
-      const lines = await captureLog(async () => {
+      const { lines } = await captureLog(async () => {
         await Pidfile.acquire(path, { pid: SELF, inspect: inspecting(state) });
       });
       assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
@@ -138,7 +129,7 @@ Deno.test("release() leaves a pid file that now names another process", async ()
   await withPidfile(async (path) => {
     const pidfile = await Pidfile.acquire(path, { pid: SELF });
     await Deno.writeTextFile(path, `${OTHER}\n`);
-    const lines = await captureLog(() => pidfile.release());
+    const { lines } = await captureLog(() => pidfile.release());
     assert.equal(await Deno.readTextFile(path), `${OTHER}\n`);
     assert.deepEqual(lines, [`WARNING  ${path} now names another process; left in place`]);
   });
@@ -183,10 +174,12 @@ Deno.test("Pidfile.acquire() looks at real processes: a live stapled blocks, a s
     }
     const dead = plain.pid;
     await Deno.writeTextFile(path, `${dead}\n`);
-    const lines = await captureLog(async () => {
+    const { lines } = await captureLog(async () => {
       await Pidfile.acquire(path, { pid: SELF });
     });
-    assert.deepEqual(lines, [`INFO     replacing the stale pid file ${path}: pid ${dead} is not running`]);
+    assert.deepEqual(lines, [
+      `INFO     replacing the stale pid file ${path}: pid ${dead} is not running`,
+    ]);
   });
 });
 
