@@ -15,15 +15,24 @@ import { HaproxyAdder } from "../haproxy/runtime/mod.ts";
 import { resolveSources } from "./sources.ts";
 import { checkConfig } from "./check_config.ts";
 import { runOneOff } from "./one_off.ts";
-import { daemonize, takeDaemonReadiness } from "./daemonize.ts";
+import { daemonize, type DaemonReadiness, takeDaemonReadiness } from "./daemonize.ts";
 import { Pidfile } from "./pidfile.ts";
 import { UpdateHook } from "./on_update.ts";
 
 const log = getLogger(["stapled", "main"]);
 
-function usageError(err: ConfigError): number {
-  console.error(`stapled: ${err.message}`);
-  return 2;
+/**
+ * Ends a run that threw: a ConfigError is a usage error (one line, status 2);
+ * anything else is rethrown. A `-D` parent waiting for this process is told.
+ */
+function failed(err: unknown, readiness: DaemonReadiness | undefined): number {
+  if (err instanceof ConfigError) {
+    readiness?.failed(2, err.message);
+    console.error(`stapled: ${err.message}`);
+    return 2;
+  }
+  readiness?.failed(1, describeError(err));
+  throw err;
 }
 
 /**
@@ -54,12 +63,7 @@ export async function main(args: string[]): Promise<number> {
       syslog: config.syslog,
     });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      readiness?.failed(2, err.message);
-      return usageError(err);
-    }
-    readiness?.failed(1, describeError(err));
-    throw err;
+    return failed(err, readiness);
   }
   const sink = new HaproxyAdder({ client: { keepaliveSeconds: config.haproxySocketKeepalive } });
   try {
@@ -111,12 +115,7 @@ export async function main(args: string[]): Promise<number> {
       await pidfile?.release();
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
-      readiness?.failed(2, err.message);
-      return usageError(err);
-    }
-    readiness?.failed(1, describeError(err));
-    throw err;
+    return failed(err, readiness);
   } finally {
     await sink.close();
     await shutdownLogging();

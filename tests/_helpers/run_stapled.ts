@@ -62,3 +62,22 @@ export function spawnStapled(
     stderr: "piped",
   }).spawn();
 }
+
+/**
+ * Stops a stapled child (SIGTERM), waits for it and for its output readers.
+ *
+ * @param child The child.
+ * @param readers What reads its output (their `done` promises are awaited).
+ * @returns Its exit status.
+ */
+export async function stopStapled(
+  child: Deno.ChildProcess,
+  readers: Array<{ done: Promise<void> }> = [],
+): Promise<number> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  const status = await child.status;
+  await Promise.all(readers.map((r) => r.done));
+  return status.code;
+}

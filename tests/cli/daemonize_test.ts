@@ -10,6 +10,7 @@ import {
 } from "../../src/cli/daemonize.ts";
 import { selfCommand } from "../../src/cli/_self_command.ts";
 import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+import { exists } from "../_helpers/fs.ts";
 
 const ENTRY = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -310,15 +311,6 @@ async function until(what: string, test: () => boolean | Promise<boolean>): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting until ${what}`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isGone(pid: number): boolean {

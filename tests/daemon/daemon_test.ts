@@ -12,6 +12,7 @@ import {
 } from "../../scripts/lib/ocsp_responder.ts";
 import { Daemon, type StapleSink } from "../../src/daemon/mod.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
+import { exists } from "../_helpers/fs.ts";
 
 const H = 3_600_000;
 const MIN = 60_000;
@@ -88,15 +89,6 @@ async function until(
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,21 +6,13 @@ import assert from "node:assert/strict";
 import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
 import { hasCommand } from "../_helpers/net.ts";
 import { opensslResponder } from "../_helpers/openssl_responder.ts";
-import { spawnStapled } from "../_helpers/run_stapled.ts";
+import { spawnStapled, stopStapled } from "../_helpers/run_stapled.ts";
 import { Lines } from "../_helpers/output.ts";
+import { exists } from "../_helpers/fs.ts";
 
 const haveOpenssl = await hasCommand("openssl");
 const root = await TestCa.root("Daemon E2E Root");
 const ca = await root.intermediate("Daemon E2E CA");
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name:
@@ -89,11 +81,7 @@ Deno.test({
       await err.waitFor(/SIGTERM received, stopping/);
     });
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-    await child.status;
-    await Promise.all([out.done, err.done]);
+    await stopStapled(child, [out, err]);
     await responder.stop();
     await Deno.remove(dir, { recursive: true });
   }
@@ -128,11 +116,7 @@ Deno.test({
     child.kill("SIGTERM");
     assert.equal((await child.status).code, 0);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* exited */ }
-    await child.status;
-    await Promise.all([out.done, err.done]);
+    await stopStapled(child, [out, err]);
     await responder.stop();
     await Deno.remove(dir, { recursive: true });
   }

@@ -10,20 +10,11 @@ import { caHandler, startResponder } from "../../scripts/lib/ocsp_responder.ts";
 import { HAPROXY, servedStaple, startHaproxy } from "../_helpers/haproxy.ts";
 import { hasCommand } from "../_helpers/net.ts";
 import { Lines } from "../_helpers/output.ts";
-import { runStapled, spawnStapled } from "../_helpers/run_stapled.ts";
+import { runStapled, spawnStapled, stopStapled } from "../_helpers/run_stapled.ts";
 
 const haveTools = HAPROXY !== undefined && await hasCommand("openssl");
 const root = await TestCa.root("HAProxy E2E Root");
 const ca = await root.intermediate("HAProxy E2E CA");
-
-async function stopChild(child: Deno.ChildProcess, lines: Lines[]): Promise<number> {
-  try {
-    child.kill("SIGTERM");
-  } catch { /* gone */ }
-  const status = await child.status;
-  await Promise.all(lines.map((l) => l.done));
-  return status.code;
-}
 
 Deno.test({
   name: "stapled --haproxy-config alone makes HAProxy serve good staples without a restart",
@@ -85,10 +76,10 @@ Deno.test({
     });
 
     await t.step("SIGTERM stops stapled with status 0", async () => {
-      assert.equal(await stopChild(child, [err, out]), 0);
+      assert.equal(await stopStapled(child, [err, out]), 0);
     });
   } finally {
-    await stopChild(child, [err, out]);
+    await stopStapled(child, [err, out]);
     await haproxy.stop();
     await responder.close();
     await Deno.remove(dir, { recursive: true });
@@ -122,9 +113,9 @@ Deno.test({
     assert.ok(stat.size > 0);
     // Still running.
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(await stopChild(child, [err, out]), 0);
+    assert.equal(await stopStapled(child, [err, out]), 0);
   } finally {
-    await stopChild(child, [err, out]);
+    await stopStapled(child, [err, out]);
     await responder.close();
     await Deno.remove(dir, { recursive: true });
   }
@@ -212,7 +203,7 @@ Deno.test({
     await err.waitFor(/two\.pem\] staple fetched from/);
     assert.ok((await Deno.stat(`${dir}/two.pem.ocsp`)).size > 0);
   } finally {
-    await stopChild(child, [err, out]);
+    await stopStapled(child, [err, out]);
     await responder.close();
     await Deno.remove(dir, { recursive: true });
   }

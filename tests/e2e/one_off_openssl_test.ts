@@ -7,17 +7,9 @@ import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
 import { hasCommand } from "../_helpers/net.ts";
 import { opensslResponder, opensslVerifyStaple } from "../_helpers/openssl_responder.ts";
 import { runStapled } from "../_helpers/run_stapled.ts";
+import { exists } from "../_helpers/fs.ts";
 
 const haveOpenssl = await hasCommand("openssl");
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name: "one-off stapling against OpenSSL's responder writes staples that openssl ocsp verifies",

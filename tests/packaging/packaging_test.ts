@@ -91,5 +91,8 @@ Deno.test("the cron line runs a quiet one-off every hour as root", async () => {
   assert.deepEqual(fields.slice(0, 6), ["17", "*", "*", "*", "*", "root"]);
   const command = entries[0].slice(entries[0].indexOf("root") + 4).trim();
   assert.ok(!command.includes("%"), "a % in a cron command starts its stdin");
-  assert.match(command, new RegExp(`^out=\\$\\(${BINARY} --one-off --interactive --minimum-validity 86400 2>&1\\)`));
+  assert.match(
+    command,
+    new RegExp(`^out=\\$\\(${BINARY} --one-off --interactive --minimum-validity 86400 2>&1\\)`),
+  );
 });
