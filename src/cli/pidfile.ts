@@ -187,12 +187,18 @@ async function clearStale(
 
 /**
  * Whether a process's arguments look like stapled's: its executable's name
- * contains "stapled", it was given one of `marks`, or it is deno running a
- * script whose path contains "stapled". Unknown arguments are assumed to.
+ * contains "stapled", it was given one of `marks` (a relative argument such
+ * as `main.ts` matches a mark ending in `/main.ts`: `deno task start` passes
+ * the main module relative to the checkout), or it is deno running a script
+ * whose path contains "stapled". Unknown arguments are assumed to.
  */
 function isStapled(argv: readonly string[] | undefined, marks: readonly string[]): boolean {
   if (argv === undefined || argv.length === 0) return true;
   const exe = argv[0].replace(/^.*\//, "");
-  if (STAPLED_REGEXP.test(exe) || argv.some((arg) => marks.includes(arg))) return true;
+  const named = (arg: string) =>
+    marks.some((mark) =>
+      mark === arg || (!arg.startsWith("/") && mark.endsWith(`/${arg.replace(/^\.\//, "")}`))
+    );
+  if (STAPLED_REGEXP.test(exe) || argv.some(named)) return true;
   return DENO_REGEXP.test(exe) && argv.some((arg) => SCRIPT_REGEXP.test(arg));
 }

@@ -60,6 +60,8 @@ Deno.test("a deno process running a stapled script or this main module holds the
       const argv of [
         ["/usr/bin/deno", "run", "-A", "/opt/stapled/main.ts"],
         ["/usr/bin/deno", "run", "-A", "/srv/app/main.ts", "-D"],
+        // `deno task start` passes the main module relative to the checkout.
+        ["/usr/bin/deno", "run", "--allow-read", "main.ts", "--no-daemon"],
       ]
     ) {
       await assert.rejects(
