@@ -476,7 +476,7 @@ export class Daemon<Socket = unknown> {
         reason: response.revocationReason ? `, reason ${response.revocationReason}` : "",
         what: result.written.length
           ? "revoked response stapled"
-          : "empty staple written (--good-only)",
+          : "empty staple written (--good-only; HAProxy serves the staple it holds until it reloads)",
         next,
       });
     } else {
