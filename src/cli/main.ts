@@ -78,6 +78,17 @@ export async function main(args: string[]): Promise<number> {
     }
     const hook = config.onUpdate ? new UpdateHook(config.onUpdate) : undefined;
     if (config.oneOff) {
+      // A mistyped path in a cron line must not pass silently.
+      for (const path of config.certPaths) {
+        try {
+          await Deno.stat(path);
+        } catch (err) {
+          throw new ConfigError(
+            path,
+            `cannot read cert path: ${(err as Error).message.split(":")[0]}`,
+          );
+        }
+      }
       const summary = await runOneOff(resolved.sources, {
         concurrency: config.renewalThreads,
         minimumValidity: config.minimumValidity,

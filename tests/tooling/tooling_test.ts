@@ -58,6 +58,9 @@ Deno.test("usage errors exit 2 with one line; --version prints deno.json's versi
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
   assert.match(bad.stderr, /unknown option '--bogus'/);
+  const typo = await runStapled(["--one-off", "-p", "/nonexistent/certs"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^stapled: \/nonexistent\/certs: cannot read cert path/);
   const nothing = await runStapled(["--one-off"]);
   assert.equal(nothing.code, 2);
   assert.match(nothing.stderr, /nothing to staple/);
