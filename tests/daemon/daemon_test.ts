@@ -188,7 +188,7 @@ Deno.test("the daemon staples every certificate, then renews each about halfway 
 Deno.test("a replaced certificate file gets a new staple; a deleted one is never asked about again", async () => {
   const w = await world();
   try {
-    const old = await w.leaf("site");
+    await w.leaf("site");
     await w.daemon.start();
     await until(() => exists(`${w.dir}/site.pem.ocsp`), "first staple");
     const first = await Deno.readFile(`${w.dir}/site.pem.ocsp`);
@@ -219,7 +219,7 @@ Deno.test("a replaced certificate file gets a new staple; a deleted one is never
 Deno.test("while the responder is down the staple is kept and retries follow the table, then it recovers", async () => {
   const w = await world();
   try {
-    const leaf = await w.leaf("down");
+    await w.leaf("down");
     w.fakeCa.validityMs = 24 * H;
     await w.daemon.start();
     await until(() => exists(`${w.dir}/down.pem.ocsp`), "first staple");
@@ -292,7 +292,7 @@ Deno.test("an unexpected exception drops only that certificate, with a stack tra
     w.sink.crashOn.add(`${w.dir}/crash.pem`);
     await w.daemon.start();
     await until(
-      async () => [...Deno.readDirSync(logdir)].some((e) => e.name.startsWith("stapled-trace-")),
+      () => [...Deno.readDirSync(logdir)].some((e) => e.name.startsWith("stapled-trace-")),
       "stack trace",
     );
     const trace = [...Deno.readDirSync(logdir)].find((e) => e.name.startsWith("stapled-trace-"))!;

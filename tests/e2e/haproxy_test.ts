@@ -153,7 +153,7 @@ Deno.test({
       ),
     );
     assert.match(ok.stdout, /plain\.pem: no OCSP URL, skipped/);
-    assert.match(ok.stdout, /sockets:\n  .*admin\.sock\n  127\.0\.0\.1:9999/);
+    assert.match(ok.stdout, /sockets:\n {2}.*admin\.sock\n {2}127\.0\.0\.1:9999/);
     const bad = await runStapled([
       "--check-config",
       "--haproxy-config",
