@@ -99,7 +99,7 @@ export function certificatesIn(path: string, bytes: Uint8Array): Uint8Array[] {
 function parseAll(path: string, ders: Uint8Array[], cache: CertCache, what: string): ParsedCert[] {
   return ders.map((der, i) => {
     try {
-      return cache.get(der);
+      return cache.parse(der);
     } catch (err) {
       const which = ders.length > 1 ? `${what} ${i + 1}` : what;
       throw new CertParsingError(
@@ -213,11 +213,12 @@ export async function parseBundle(
   }
   for (const candidate of candidates) {
     if (await leaf.isIssuedBy(candidate)) {
+      // Only the issuer is kept in the cache; the leaf is dropped after this.
       return {
         path,
         leaf: info,
         ocspUrls: [...leaf.ocspUrls],
-        issuer: candidate,
+        issuer: cache.keep(candidate),
         issuerSource: source,
       };
     }

@@ -90,6 +90,8 @@ export class ParsedCert {
   #key?: VerifyingKey;
   #keyHashes = new Map<string, Promise<Uint8Array>>();
   #nameHashes = new Map<string, Promise<Uint8Array>>();
+  /** Issuers whose signature on this certificate was verified. */
+  #verifiedIssuers = new WeakSet<ParsedCert>();
 
   private constructor(der: Uint8Array) {
     this.der = der;
@@ -197,12 +199,15 @@ export class ParsedCert {
    */
   async isIssuedBy(issuer: ParsedCert): Promise<boolean> {
     if (!bytesEqual(this.issuerDer, issuer.subjectDer)) return false;
+    if (this.#verifiedIssuers.has(issuer)) return true;
     try {
-      return await issuer.key.verify(
+      const ok = await issuer.key.verify(
         this.asn.signatureAlgorithm,
         new Uint8Array(this.asn.signatureValue),
         this.tbsDer,
       );
+      if (ok) this.#verifiedIssuers.add(issuer);
+      return ok;
     } catch {
       return false;
     }
@@ -215,39 +220,77 @@ export class ParsedCert {
 }
 
 /**
- * Parsed certificates shared by their bytes: an issuer used by 10,000 leaves,
- * or a delegated responder certificate sent in every response, is parsed and
- * its key imported once.
+ * Parsed CA and responder certificates shared by their bytes: an issuer used
+ * by 10,000 leaves, or a delegated responder certificate sent in every
+ * response, is parsed and its key imported once. Leaves are not kept (each is
+ * read once per file change). Least recently used entries go first.
  */
 export class CertCache {
   #byDer = new Map<string, ParsedCert>();
   #max: number;
 
   /**
-   * @param max How many certificates to keep (oldest dropped first).
+   * @param max How many certificates to keep.
    */
-  constructor(max = 4096) {
+  constructor(max = 1024) {
     this.#max = max;
   }
 
   /**
-   * Returns the parsed certificate for `der`, parsing it on first sight.
+   * The cached certificate for `der`, if any (it becomes the most recent).
+   *
+   * @param der The certificate's DER bytes.
+   * @returns The shared parsed certificate, or undefined.
+   */
+  lookup(der: Uint8Array): ParsedCert | undefined {
+    const key = toBase64(der);
+    const hit = this.#byDer.get(key);
+    if (hit) {
+      this.#byDer.delete(key);
+      this.#byDer.set(key, hit);
+    }
+    return hit;
+  }
+
+  /**
+   * The cached certificate for `der`, or a freshly parsed one that is NOT
+   * kept (call {@linkcode CertCache.keep} for that).
+   *
+   * @param der The certificate's DER bytes.
+   * @returns The parsed certificate.
+   * @throws {Error} When the bytes are not a certificate.
+   */
+  parse(der: Uint8Array): ParsedCert {
+    return this.lookup(der) ?? ParsedCert.parse(der);
+  }
+
+  /**
+   * Keeps `cert` for sharing; returns the copy already kept for the same bytes.
+   *
+   * @param cert A parsed certificate.
+   * @returns The shared instance.
+   */
+  keep(cert: ParsedCert): ParsedCert {
+    const key = toBase64(cert.der);
+    const kept = this.#byDer.get(key);
+    if (kept) return kept;
+    if (this.#byDer.size >= this.#max) {
+      const oldest = this.#byDer.keys().next().value;
+      if (oldest !== undefined) this.#byDer.delete(oldest);
+    }
+    this.#byDer.set(key, cert);
+    return cert;
+  }
+
+  /**
+   * The shared certificate for `der`, parsed and kept on first sight.
    *
    * @param der The certificate's DER bytes.
    * @returns The shared parsed certificate.
    * @throws {Error} When the bytes are not a certificate.
    */
   get(der: Uint8Array): ParsedCert {
-    const key = toBase64(der);
-    const hit = this.#byDer.get(key);
-    if (hit) return hit;
-    const parsed = ParsedCert.parse(der);
-    if (this.#byDer.size >= this.#max) {
-      const oldest = this.#byDer.keys().next().value;
-      if (oldest !== undefined) this.#byDer.delete(oldest);
-    }
-    this.#byDer.set(key, parsed);
-    return parsed;
+    return this.lookup(der) ?? this.keep(ParsedCert.parse(der));
   }
 
   /** How many certificates are cached. */

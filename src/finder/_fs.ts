@@ -11,7 +11,13 @@ import type { FinderFs, FinderStat, FoundFile } from "./types.ts";
 /** Deno's own calls, used for whatever the caller does not replace. */
 export const DENO_FS: FinderFs = {
   stat(path) {
-    return Deno.stat(path);
+    // Synchronous: a stat takes microseconds, and an async one costs a trip
+    // through Deno's blocking pool (3.7x slower rescans, 15x the wakeups).
+    try {
+      return Promise.resolve(Deno.statSync(path));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   },
   readDir(path) {
     return Deno.readDir(path);

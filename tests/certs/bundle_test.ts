@@ -57,6 +57,7 @@ Deno.test("issuer certificates are parsed once and shared by their bytes", async
   const b = await parseBundle("b.pem", enc(other.pem + ca.pem), { cache });
   assert.ok(hasOcsp(a) && hasOcsp(b));
   assert.equal(a.issuer, b.issuer);
+  assert.equal(cache.size, 1, "only the issuer is kept, never a leaf");
 });
 
 Deno.test("a certificate without an OCSP URL is reported as such, not as an error", async () => {
