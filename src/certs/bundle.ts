@@ -56,6 +56,9 @@ export interface ReadBundleOptions {
   readFile?: (path: string) => Promise<Uint8Array>;
 }
 
+/** How the reason of a CertParsingError for a missing issuer starts. */
+export const ISSUER_MISSING = "issuer missing";
+
 const CERT_LABELS = new Set(["CERTIFICATE", "X509 CERTIFICATE"]);
 const defaultCache = new CertCache();
 
@@ -197,7 +200,7 @@ export async function parseBundle(
     if (!fromFile) {
       throw new CertParsingError(
         path,
-        `issuer missing: the issuing CA of "${leaf.subject}" is neither in the bundle nor in ${path}.issuer`,
+        `${ISSUER_MISSING}: the issuing CA of "${leaf.subject}" is neither in the bundle nor in ${path}.issuer`,
       );
     }
     candidates = named(fromFile);

@@ -11,13 +11,13 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { type CertBundle, CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
+import { type CertBundle, CertCache, hasOcsp, ISSUER_MISSING, readBundle } from "../certs/mod.ts";
 import { describeError, OcspResponderError, StapledError } from "../errors/mod.ts";
 import { CertScanner, type CertWatcher, type FindOptions, watchCertPaths } from "../finder/mod.ts";
 import { dumpStackTrace, RepeatFilter, repeatNote } from "../log/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import { type Clock, Scheduler, systemClock, type Task } from "../scheduler/mod.ts";
-import type { StapleNaming } from "../staples/mod.ts";
+import { type StapleNaming, staplePathFor } from "../staples/mod.ts";
 import { fileRetryDelay, nextRenewalAt, renewalRetryDelay } from "./policy.ts";
 
 const log = getLogger(["stapled", "daemon"]);
@@ -89,7 +89,8 @@ export interface DaemonOptions<Socket = unknown> extends DaemonSettings {
 /** What the daemon keeps per certificate: small on purpose. */
 interface CertEntry {
   path: string;
-  source: number;
+  /** The sources (indexes) that list this file; its staple goes to all their sockets. */
+  sources: Set<number>;
   bundle?: CertBundle;
   fileFailures: number;
   renewFailures: number;
@@ -134,6 +135,8 @@ export class Daemon<Socket = unknown> {
   #changed = new Set<string>();
   #changedTimer: unknown;
   #scanWarnings = new Set<string>();
+  #scanning = false;
+  #rescanRequested = false;
   #stats: DaemonStats = { certificates: 0, renewed: 0, failures: 0, fetches: 0, scans: 0 };
   #stopped = false;
 
@@ -223,7 +226,10 @@ export class Daemon<Socket = unknown> {
   /** Scans the cert paths now (SIGHUP, file system events). */
   rescan(): void {
     if (this.#stopped) return;
-    this.#scheduler.add({ queue: "scan", subject: "scan", payload: null });
+    // A scan running now would schedule the next periodic one and so replace
+    // this request: ask it to rescan at once instead.
+    if (this.#scanning) this.#rescanRequested = true;
+    else this.#scheduler.add({ queue: "scan", subject: "scan", payload: null });
   }
 
   /**
@@ -266,10 +272,12 @@ export class Daemon<Socket = unknown> {
   // --- scan -------------------------------------------------------------
 
   async #scan(): Promise<void> {
+    this.#scanning = true;
+    this.#rescanRequested = false;
     try {
       this.#stats.scans++;
       await this.#options.beforeScan?.();
-      const seen = new Set<string>();
+      const parsing = new Set<string>(); // files (re)read by this scan
       const warnings = new Set<string>();
       for (const [index, scanner] of this.#scanners.entries()) {
         const result = await scanner.scan();
@@ -278,27 +286,13 @@ export class Daemon<Socket = unknown> {
           if (!this.#scanWarnings.has(w)) log.warn("{warning}", { warning: w });
           warnings.add(w);
         }
-        for (const file of [...result.added, ...result.changed]) {
-          if (seen.has(file.path)) continue;
-          seen.add(file.path);
-          const known = this.#entries.get(file.path);
-          if (known) log.info("certificate file changed, reading it again", { cert: file.path });
-          this.#scheduler.cancelSubject(file.path);
-          this.#entries.set(file.path, {
-            path: file.path,
-            source: known?.source ?? index,
-            fileFailures: 0,
-            renewFailures: 0,
-            urlIndex: 0,
-            recycle: this.#settings.recycle,
-            lastFetchAt: known?.lastFetchAt,
-            validUntil: known?.validUntil,
-          });
-          this.#scheduler.add({ queue: "parse", subject: file.path, payload: null });
-        }
+        for (const file of result.added) this.#fileFound(file.path, index, parsing, false);
+        for (const file of result.changed) this.#fileFound(file.path, index, parsing, true);
         for (const path of result.removed) {
-          if (seen.has(path)) continue;
-          if (this.#entries.get(path)?.source !== index) continue;
+          const entry = this.#entries.get(path);
+          if (!entry) continue;
+          entry.sources.delete(index);
+          if (entry.sources.size > 0) continue;
           log.info("certificate file removed, forgetting it", { cert: path });
           this.#forget(path);
         }
@@ -324,15 +318,54 @@ export class Daemon<Socket = unknown> {
     } catch (err) {
       log.error("scanning the certificate paths failed: {error}", { error: describeError(err) });
     } finally {
+      this.#scanning = false;
       if (!this.#stopped) {
         this.#scheduler.add({
           queue: "scan",
           subject: "scan",
           payload: null,
-          delay: this.#settings.refreshInterval * 1000,
+          delay: this.#rescanRequested ? 0 : this.#settings.refreshInterval * 1000,
         });
       }
     }
+  }
+
+  /**
+   * A scanner of source `index` found `path` new or changed: (re)read it,
+   * once per scan however many sources list it; a file another source
+   * already holds only gains this source's sockets.
+   */
+  #fileFound(path: string, index: number, parsing: Set<string>, changed: boolean): void {
+    const known = this.#entries.get(path);
+    if (known && (parsing.has(path) || !changed)) {
+      const added = !known.sources.has(index);
+      known.sources.add(index);
+      // Already stapled for other sockets: hand the staple to the new ones too.
+      if (added && !parsing.has(path) && known.bundle) {
+        known.recycle = true;
+        this.#scheduler.add({ queue: "renew", subject: path, payload: null });
+      }
+      return;
+    }
+    parsing.add(path);
+    if (known) log.info("certificate file changed, reading it again", { cert: path });
+    this.#scheduler.cancelSubject(path);
+    this.#entries.set(path, {
+      path,
+      sources: new Set([...(known?.sources ?? []), index]),
+      fileFailures: 0,
+      renewFailures: 0,
+      urlIndex: 0,
+      recycle: this.#settings.recycle,
+      lastFetchAt: known?.lastFetchAt,
+      validUntil: known?.validUntil,
+    });
+    this.#scheduler.add({ queue: "parse", subject: path, payload: null });
+  }
+
+  /** The sockets serving `entry`: those of every source that lists it. */
+  #socketsOf(entry: CertEntry): Socket[] {
+    return [...entry.sources].flatMap((i) => [...(this.#options.sources[i]?.sockets ?? [])]);
   }
 
   #forget(path: string): void {
@@ -389,20 +422,56 @@ export class Daemon<Socket = unknown> {
         );
         if (delay !== undefined) {
           this.#scheduler.add({ queue: "parse", subject: path, payload: null, delay });
-        } else for (const scanner of this.#scanners) scanner.forget(path);
+        }
+        return;
+      }
+      if (err.reason.startsWith(ISSUER_MISSING)) {
+        // <file>.issuer is not a certificate file the scanner watches: look again.
+        entry.fileFailures++;
+        const delay = renewalRetryDelay(entry.fileFailures);
+        this.#report(path, "error", err.reason, `looking again in ${formatDelay(delay)}`);
+        this.#scheduler.add({ queue: "parse", subject: path, payload: null, delay });
         return;
       }
       this.#report(path, "error", err.reason, "waiting until the file changes");
+      this.#options.sink?.forget(path);
       return;
     }
     if (task.signal.aborted) return;
     entry.fileFailures = 0;
     if (!hasOcsp(bundle)) {
       log.info("no OCSP URL in the certificate, nothing to staple", { cert: path });
+      this.#options.sink?.forget(path);
+      if (entry.validUntil !== undefined) await this.#removeStaleStaple(entry);
       return;
     }
     entry.bundle = bundle;
     this.#scheduler.add({ queue: "renew", subject: path, payload: null });
+  }
+
+  /**
+   * The certificate was replaced by one without an OCSP URL: the staple we
+   * wrote for the old one no longer matches, and HAProxy refuses to start
+   * with a staple that matches no certificate. Remove it.
+   */
+  async #removeStaleStaple(entry: CertEntry): Promise<void> {
+    const staple = staplePathFor(entry.path, this.#options.sources[[...entry.sources][0]]?.naming);
+    try {
+      await Deno.remove(staple);
+      log.info("removed {staple}, the staple of the certificate this file held before", {
+        cert: entry.path,
+        staple,
+      });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        log.warn("cannot remove the stale staple {staple}: {reason}", {
+          cert: entry.path,
+          staple,
+          reason: (err as Error).message,
+        });
+      }
+    }
+    entry.validUntil = undefined;
   }
 
   // --- renew --------------------------------------------------------------
@@ -411,7 +480,7 @@ export class Daemon<Socket = unknown> {
     const path = String(task.subject);
     const entry = this.#entries.get(path);
     if (!entry?.bundle) return;
-    const source = this.#options.sources[entry.source];
+    const source = this.#options.sources[[...entry.sources][0]];
     let result: RenewResult;
     try {
       result = await renewStaple(entry.bundle, {
@@ -491,7 +560,7 @@ export class Daemon<Socket = unknown> {
       });
     }
     if (result.written.length > 0) {
-      this.#options.sink?.push(path, result.written, source?.sockets ?? []).catch(() => {});
+      this.#options.sink?.push(path, result.written, this.#socketsOf(entry)).catch(() => {});
     }
     if (fetched) this.#noteChanged(path);
   }

@@ -60,14 +60,14 @@ class FakeCa {
 }
 
 class RecordingSink implements StapleSink<string> {
-  pushes: Array<{ path: string; size: number }> = [];
+  pushes: Array<{ path: string; size: number; sockets: string[] }> = [];
   /** Certificates whose push throws, standing in for a bug. */
   crashOn = new Set<string>();
   forgotten: string[] = [];
   closed = false;
-  push(path: string, der: Uint8Array) {
+  push(path: string, der: Uint8Array, sockets: readonly string[]) {
     if (this.crashOn.has(path)) throw new RangeError("a bug nobody expected");
-    this.pushes.push({ path, size: der.length });
+    this.pushes.push({ path, size: der.length, sockets: [...sockets] });
     return Promise.resolve();
   }
   forget(path: string) {
@@ -108,13 +108,19 @@ interface World {
 const root = await Ca.root("Daemon Root");
 const ca = await root.intermediate("Daemon CA");
 
-async function world(options: { logdir?: string } = {}): Promise<World> {
+async function world(
+  options: { logdir?: string; sockets?: string[][]; beforeScan?: () => Promise<void> } = {},
+): Promise<World> {
   const dir = await Deno.makeTempDir({ prefix: "stapled-daemon-" });
   const clock = new FakeClock({ start: Date.now() });
   const fakeCa = new FakeCa(ca, clock);
   const sink = new RecordingSink();
   const daemon = new Daemon<string>({
-    sources: [{ paths: [dir], sockets: ["/run/haproxy.sock"] }],
+    sources: (options.sockets ?? [["/run/haproxy.sock"]]).map((sockets) => ({
+      paths: [dir],
+      sockets,
+    })),
+    beforeScan: options.beforeScan,
     sink,
     clock,
     fetch: fakeCa.fetch,
@@ -341,4 +347,78 @@ Deno.test("stop() stops scheduling and closes the sink; nothing is left armed", 
   assert.equal(w.daemon.scheduler.timerArmed, false);
   assert.equal(w.clock.timerCount, 0);
   await Deno.remove(w.dir, { recursive: true });
+});
+
+Deno.test("a certificate served by two HAProxies gets its staple pushed to both", async () => {
+  const w = await world({ sockets: [["/run/a.sock"], ["/run/b.sock"]] });
+  try {
+    await w.leaf("shared");
+    await w.daemon.start();
+    await until(() => w.sink.pushes.length > 0, "push");
+    assert.deepEqual(w.sink.pushes[0].sockets.sort(), ["/run/a.sock", "/run/b.sock"]);
+    assert.equal(w.fakeCa.requests.length, 1, "fetched once for both");
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("a rescan asked for while a scan runs happens at once, not a refresh interval later", async () => {
+  let daemon: Daemon<string> | undefined;
+  let asked = false;
+  const w = await world({
+    beforeScan: () => {
+      if (!asked && daemon) {
+        asked = true;
+        daemon.rescan();
+      }
+      return Promise.resolve();
+    },
+  });
+  daemon = w.daemon;
+  try {
+    await w.daemon.start();
+    await until(() => w.daemon.stats.scans >= 1, "first scan");
+    await w.run(2000, 500);
+    await until(() => w.daemon.stats.scans >= 2, "the asked-for rescan");
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("a missing issuer is looked for again, so adding <file>.issuer is enough", async () => {
+  const w = await world();
+  try {
+    const leaf = await ca.leaf("orphan", { ocspUrls: ["http://127.0.0.1:9/ocsp"] });
+    w.fakeCa.status.set(leaf.serial, "good");
+    await writeBundle(`${w.dir}/orphan.pem`, leaf, []);
+    await w.daemon.start();
+    await w.run(10_000, 1000);
+    assert.equal(
+      await exists(`${w.dir}/orphan.pem.ocsp`),
+      false,
+      "never a staple without an issuer",
+    );
+    await Deno.writeTextFile(`${w.dir}/orphan.pem.issuer`, ca.pem);
+    await w.run(2 * MIN, 10_000);
+    await until(() => exists(`${w.dir}/orphan.pem.ocsp`), "stapled once the issuer file exists");
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("a certificate replaced by one without an OCSP URL loses the staple stapled wrote for the old one", async () => {
+  const w = await world();
+  try {
+    await w.leaf("moved");
+    await w.daemon.start();
+    await until(() => exists(`${w.dir}/moved.pem.ocsp`), "first staple");
+    const plain = await ca.leaf("moved");
+    await writeBundle(`${w.dir}/.moved.tmp`, plain, [ca]);
+    await Deno.rename(`${w.dir}/.moved.tmp`, `${w.dir}/moved.pem`);
+    await w.run(2 * MIN, 10_000);
+    await until(async () => !(await exists(`${w.dir}/moved.pem.ocsp`)), "stale staple removed");
+    assert.ok(w.sink.forgotten.includes(`${w.dir}/moved.pem`));
+  } finally {
+    await w.close();
+  }
 });
