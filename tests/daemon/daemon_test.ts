@@ -363,18 +363,18 @@ Deno.test("a certificate served by two HAProxies gets its staple pushed to both"
 });
 
 Deno.test("a rescan asked for while a scan runs happens at once, not a refresh interval later", async () => {
-  let daemon: Daemon<string> | undefined;
+  const ref: { daemon?: Daemon<string> } = {};
   let asked = false;
   const w = await world({
     beforeScan: () => {
-      if (!asked && daemon) {
+      if (!asked && ref.daemon) {
         asked = true;
-        daemon.rescan();
+        ref.daemon.rescan();
       }
       return Promise.resolve();
     },
   });
-  daemon = w.daemon;
+  ref.daemon = w.daemon;
   try {
     await w.daemon.start();
     await until(() => w.daemon.stats.scans >= 1, "first scan");
