@@ -9,7 +9,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { CertBundle, CertCache } from "../certs/mod.ts";
-import { describeError, StapledError } from "../errors/mod.ts";
+import { describeError, OcspBadResponse, StapledError } from "../errors/mod.ts";
 import {
   certIdFor,
   encodeOcspRequest,
@@ -66,14 +66,12 @@ export interface RenewResult {
 }
 
 /**
- * Checks the staple already on disk; returns it when it is valid for longer
- * than `minimumValidity` seconds.
+ * The staple already on disk, when it is valid for this certificate now.
  */
-async function recycle(
+async function stapleOnDisk(
   bundle: CertBundle,
   path: string,
   ctx: ValidationContext,
-  minimumValidity: number,
 ): Promise<ValidatedResponse | undefined> {
   let bytes: Uint8Array | undefined;
   try {
@@ -88,20 +86,32 @@ async function recycle(
   }
   if (!bytes || bytes.length === 0) return undefined;
   try {
-    const existing = await validateOcspResponse(bytes, ctx);
-    const left = (existing.nextUpdate.getTime() - ctx.now.getTime()) / 1000;
-    if (left > minimumValidity) return existing;
-    log.debug("existing staple valid for {left} s only; renewing", {
-      cert: bundle.path,
-      left: Math.round(left),
-    });
+    return await validateOcspResponse(bytes, ctx);
   } catch (err) {
-    log.info("existing staple not reusable: {reason}", {
+    log.info("existing staple not usable: {reason}", {
       cert: bundle.path,
       reason: err instanceof StapledError ? err.reason : describeError(err),
     });
+    return undefined;
   }
-  return undefined;
+}
+
+/**
+ * A fresh good answer that expires before the good staple on disk (a stale
+ * cache at the CA's CDN) does not replace it.
+ */
+function checkNotOlder(
+  bundle: CertBundle,
+  fresh: ValidatedResponse,
+  onDisk: ValidatedResponse | undefined,
+): void {
+  if (fresh.status !== "good" || onDisk?.status !== "good") return;
+  if (fresh.nextUpdate.getTime() >= onDisk.nextUpdate.getTime()) return;
+  throw new OcspBadResponse(
+    bundle.path,
+    "not-older",
+    `the answer expires at ${fresh.nextUpdate.toISOString()}, before the staple on disk (${onDisk.nextUpdate.toISOString()}); keeping that`,
+  );
 }
 
 /**
@@ -134,8 +144,16 @@ export async function renewStaple(
     cache: options.cache,
   });
 
-  if (options.recycle ?? true) {
-    const existing = await recycle(bundle, staplePath, context(), minimumValidity);
+  const onDisk = await stapleOnDisk(bundle, staplePath, context());
+  if (onDisk && (options.recycle ?? true)) {
+    const left = (onDisk.nextUpdate.getTime() - now().getTime()) / 1000;
+    const existing = left > minimumValidity ? onDisk : undefined;
+    if (!existing) {
+      log.debug("existing staple valid for {left} s only; renewing", {
+        cert: bundle.path,
+        left: Math.round(left),
+      });
+    }
     if (existing) {
       return { action: "recycled", response: existing, staplePath, written: existing.der };
     }
@@ -156,6 +174,7 @@ export async function renewStaple(
         signal: options.signal,
       });
       const response = await validateOcspResponse(body, context(nonce));
+      checkNotOlder(bundle, response, onDisk);
       const written = response.status === "revoked" && goodOnly ? new Uint8Array() : response.der;
       options.signal?.throwIfAborted();
       await writeStapleAtomic(staplePath, written);
