@@ -30,6 +30,7 @@ import { KeyHash } from "@peculiar/asn1-ocsp";
 import { type CertId, fromAsnCertId, toAsnCertId } from "../../src/ocsp/cert_id.ts";
 import { decodeBase64 } from "../../src/certs/pem.ts";
 import type { Issued } from "./pki.ts";
+import * as x509 from "@peculiar/x509";
 
 /** The status of one certificate in a response. */
 export interface SingleSpec {
@@ -59,6 +60,8 @@ export interface ResponseSpec {
   signingKey?: Issued;
   /** ResponderID form. @default "key" */
   responderId?: "name" | "key";
+  /** A ResponderID byName with this DN text instead of the signer's subject. */
+  responderName?: string;
   /** Certificates to include. @default none */
   certs?: Issued[];
   /** @default now */
@@ -75,6 +78,8 @@ export interface ResponseSpec {
   responseType?: string;
   /** Claim this signature algorithm OID instead of the one used. */
   signatureOid?: string;
+  /** Put these raw bytes as the signature algorithm's parameters. */
+  signatureParameters?: Uint8Array;
 }
 
 const ECDSA_OIDS: Record<string, string> = {
@@ -187,7 +192,11 @@ export function nonceExtension(nonce: Uint8Array): Extension {
 export async function buildOcspResponse(spec: ResponseSpec): Promise<Uint8Array> {
   const now = Date.now();
   const signerCert = AsnConvert.parse(spec.signer.der, Certificate);
-  const responderID = (spec.responderId ?? "key") === "name"
+  const responderID = spec.responderName
+    ? new ResponderID({
+      byName: AsnConvert.parse(new x509.Name(spec.responderName).toArrayBuffer(), Name),
+    })
+    : (spec.responderId ?? "key") === "name"
     ? new ResponderID({
       byName: AsnConvert.parse(AsnConvert.serialize(signerCert.tbsCertificate.subject), Name),
     })
@@ -222,6 +231,7 @@ export async function buildOcspResponse(spec: ResponseSpec): Promise<Uint8Array>
   const { alg, sig } = await signWith(spec.signingKey ?? spec.signer, tbs);
   if (spec.corruptSignature) sig[sig.length - 1] ^= 0x01;
   if (spec.signatureOid) alg.algorithm = spec.signatureOid;
+  if (spec.signatureParameters) alg.parameters = spec.signatureParameters.slice().buffer;
   const basic = new BasicOCSPResponse({
     tbsResponseData: data,
     signatureAlgorithm: alg,

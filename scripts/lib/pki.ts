@@ -139,6 +139,8 @@ export interface IssueOptions {
   ca?: boolean;
   /** Issuer name override (to make a certificate that names the wrong issuer). */
   issuerName?: string;
+  /** Add an (unknown) extension with this OID, marked critical. */
+  criticalExtension?: string;
 }
 
 let serialCounter = 0x1000;
@@ -212,6 +214,11 @@ export class TestCa extends Issued {
     }
     if (options.ekus?.length) {
       extensions.push(new x509.ExtendedKeyUsageExtension(options.ekus, false));
+    }
+    if (options.criticalExtension) {
+      extensions.push(
+        new x509.Extension(options.criticalExtension, true, new Uint8Array([0x05, 0x00])),
+      );
     }
     if (options.ocspUrls?.length) {
       extensions.push(

@@ -57,6 +57,23 @@ export function nameToString(name: Name): string {
 }
 
 /**
+ * A Name in the form RFC 5280 §7.1 compares names in: attribute types with
+ * their string values case-folded and with white space collapsed, whatever
+ * string type encodes them; attributes of one RDN in a fixed order.
+ *
+ * @param name The Name.
+ * @returns A string equal for names that match.
+ */
+export function canonicalName(name: Name): string {
+  return name.map((rdn) =>
+    rdn.map((atv) =>
+      `${atv.type}=${atv.value.toString().trim().replace(/\s+/g, " ").toLowerCase()}`
+    )
+      .sort().join("+")
+  ).join(",");
+}
+
+/**
  * A parsed certificate. Build it with {@linkcode ParsedCert.parse}; share
  * issuer and responder certificates through a {@linkcode CertCache}.
  */
@@ -87,7 +104,10 @@ export class ParsedCert {
   readonly extKeyUsages: readonly string[];
   /** OCSP responder URLs from authorityInfoAccess, in order. */
   readonly ocspUrls: readonly string[];
+  /** OIDs of the extensions marked critical. */
+  readonly criticalExtensions: readonly string[];
   #key?: VerifyingKey;
+  #canonicalSubject?: string;
   #keyHashes = new Map<string, Promise<Uint8Array>>();
   #nameHashes = new Map<string, Promise<Uint8Array>>();
   /** Issuers whose signature on this certificate was verified. */
@@ -112,10 +132,12 @@ export class ParsedCert {
     this.notBefore = tbs.validity.notBefore.getTime();
     this.notAfter = tbs.validity.notAfter.getTime();
     let isCA = false;
+    const critical: string[] = [];
     let ekus: string[] = [];
     const urls: string[] = [];
     for (const ext of tbs.extensions ?? []) {
       const value = ext.extnValue.buffer;
+      if (ext.critical) critical.push(ext.extnID);
       if (ext.extnID === id_ce_basicConstraints) {
         isCA = AsnConvert.parse(value, BasicConstraints).cA;
       } else if (ext.extnID === id_ce_extKeyUsage) {
@@ -128,6 +150,7 @@ export class ParsedCert {
       }
     }
     this.isCA = isCA;
+    this.criticalExtensions = critical;
     this.extKeyUsages = ekus;
     this.ocspUrls = urls;
   }
@@ -141,6 +164,11 @@ export class ParsedCert {
    */
   static parse(der: Uint8Array): ParsedCert {
     return new ParsedCert(der);
+  }
+
+  /** The subject in canonical form ({@linkcode canonicalName}). */
+  get canonicalSubject(): string {
+    return this.#canonicalSubject ??= canonicalName(this.asn.tbsCertificate.subject);
   }
 
   /** The public key, imported lazily and kept for reuse. */
@@ -200,6 +228,10 @@ export class ParsedCert {
   async isIssuedBy(issuer: ParsedCert): Promise<boolean> {
     if (!bytesEqual(this.issuerDer, issuer.subjectDer)) return false;
     if (this.#verifiedIssuers.has(issuer)) return true;
+    // The outer signatureAlgorithm is not signed: it must repeat the signed one.
+    const outer = new Uint8Array(AsnConvert.serialize(this.asn.signatureAlgorithm));
+    const inner = new Uint8Array(AsnConvert.serialize(this.asn.tbsCertificate.signature));
+    if (!bytesEqual(outer, inner)) return false;
     try {
       const ok = await issuer.key.verify(
         this.asn.signatureAlgorithm,

@@ -117,6 +117,14 @@ export function signatureScheme(
 ): SignatureScheme {
   const oid = algorithm.algorithm;
   const keyOid = spki.algorithm.algorithm;
+  // Parameters are not covered by any signature: only the encodings the
+  // standards allow (NULL or absent; RSASSA-PSS has its own) are accepted.
+  if (
+    oid !== SIGNATURE_OIDS.rsassaPss && algorithm.parameters !== undefined &&
+    algorithm.parameters !== null
+  ) {
+    throw new UnsupportedAlgorithmError(`${oid} with unexpected parameters`);
+  }
   const needRsa = (s: SignatureScheme) => {
     if (keyOid !== RSA_ENCRYPTION_OID) {
       throw new UnsupportedAlgorithmError(`${s.name} (non-RSA key)`);

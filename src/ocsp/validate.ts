@@ -49,6 +49,7 @@ import type { Extension } from "@peculiar/asn1-x509";
 import { OcspBadResponse, OcspResponderError, type OcspResponderStatus } from "../errors/mod.ts";
 import {
   bytesEqual,
+  canonicalName,
   CertCache,
   nameToString,
   type ParsedCert,
@@ -77,6 +78,23 @@ const KNOWN_EXTENSIONS = new Set([
   "1.3.6.1.4.1.11129.2.4.5", // signed certificate timestamp list
   "2.5.29.21", // CRL reason code
   "2.5.29.24", // invalidity date
+]);
+
+/** Certificate extensions a delegated responder certificate may mark critical (RFC 5280 §4.2). */
+const RESPONDER_CERT_EXTENSIONS = new Set([
+  "2.5.29.14", // subjectKeyIdentifier
+  "2.5.29.15", // keyUsage
+  "2.5.29.17", // subjectAltName
+  "2.5.29.19", // basicConstraints
+  "2.5.29.30", // nameConstraints
+  "2.5.29.31", // cRLDistributionPoints
+  "2.5.29.32", // certificatePolicies
+  "2.5.29.35", // authorityKeyIdentifier
+  "2.5.29.36", // policyConstraints
+  "2.5.29.37", // extKeyUsage
+  "2.5.29.54", // inhibitAnyPolicy
+  "1.3.6.1.5.5.7.1.1", // authorityInfoAccess
+  "1.3.6.1.5.5.7.48.1.5", // id-pkix-ocsp-nocheck
 ]);
 
 /** CRLReason names (RFC 5280 §5.3.1). */
@@ -283,9 +301,10 @@ interface Signer {
 async function matchesResponderId(basic: BasicOCSPResponse, cert: ParsedCert): Promise<boolean> {
   const rid = basic.tbsResponseData.responderID;
   if (rid.byName) {
+    // Byte-equal names match; else the RFC 5280 §7.1 comparison (case and
+    // string type do not matter). The signature check still decides.
     const der = new Uint8Array(AsnConvert.serialize(rid.byName));
-    return bytesEqual(der, cert.subjectDer) ||
-      bytesEqual(der, new Uint8Array(AsnConvert.serialize(cert.asn.tbsCertificate.subject)));
+    return bytesEqual(der, cert.subjectDer) || canonicalName(rid.byName) === cert.canonicalSubject;
   }
   if (rid.byKey) return sameBytes(rid.byKey.buffer, await cert.keyHash("SHA-1"));
   return false;
@@ -357,6 +376,10 @@ async function checkSignerAuthorized(ctx: ValidationContext, signer: Signer): Pr
   }
   if (!cert.extKeyUsages.includes(ID_KP_OCSP_SIGNING)) {
     reject(ctx, "signer-authorized", `${who} lacks the id-kp-OCSPSigning extended key usage`);
+  }
+  const unknown = cert.criticalExtensions.find((oid) => !RESPONDER_CERT_EXTENSIONS.has(oid));
+  if (unknown) {
+    reject(ctx, "signer-authorized", `${who} has an unknown critical extension ${unknown}`);
   }
   if (ctx.now < cert.notBefore) {
     reject(ctx, "signer-authorized", `${who} is not valid before ${cert.notBefore.toISOString()}`);

@@ -177,6 +177,17 @@ Deno.test("a responder that only claims the CA as issuer is refused", async () =
   );
 });
 
+Deno.test("a ResponderID byName matches the CA's name as RFC 5280 compares names", async () => {
+  // Case and spacing differ from the certificate's subject; the signature still decides.
+  const der = await build({ responderName: "CN=validate   CA, O=Stapled Tests" });
+  assert.equal((await validateOcspResponse(der, ctx())).signer, "issuer");
+  await rejects(
+    await build({ responderName: "CN=Validate CB, O=stapled tests" }),
+    "responder-id",
+    /names neither/,
+  );
+});
+
 Deno.test("a ResponderID that names nobody we know is refused", async () => {
   await rejects(
     await build({ signer: sibling }),
@@ -197,6 +208,24 @@ Deno.test("a bad signature is refused", async () => {
     /does not verify with the key of "CN=Validate CA/,
   );
   await rejects(await build({ signingKey: sibling }), "signature", /does not verify/);
+});
+
+Deno.test("unsigned algorithm parameters that no standard allows are refused", async () => {
+  // The parameters sit outside the signed bytes: anyone on the path could change them.
+  await rejects(
+    await build({ signatureParameters: new Uint8Array([0x86, 0x00]) }),
+    "signature-algorithm",
+    /unexpected parameters/,
+  );
+});
+
+Deno.test("a delegated responder certificate with an unknown critical extension is never trusted", async () => {
+  const responder = await ca.responder("Critical Responder", { criticalExtension: "1.2.3.4.99" });
+  await rejects(
+    await build({ signer: responder, certs: [responder] }),
+    "signer-authorized",
+    /unknown critical extension 1\.2\.3\.4\.99/,
+  );
 });
 
 Deno.test("a disallowed signature algorithm is refused as unsupported", async () => {
