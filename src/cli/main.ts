@@ -114,6 +114,7 @@ export async function main(args: string[]): Promise<number> {
           const next = await resolveSources(c);
           for (const w of next.warnings) log.warn("{warning}", { warning: w });
           watched = next.files;
+          await sink.retain(next.sockets.values());
           return next.sources;
         },
         sources0: resolved.sources,

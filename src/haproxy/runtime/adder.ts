@@ -145,6 +145,31 @@ export class HaproxyAdder {
   }
 
   /**
+   * Drops every socket not in `sockets` (the configuration no longer names
+   * it): its client is closed and its staples forgotten, so it is not
+   * reconnected to for ever.
+   *
+   * @param sockets The sockets still in use.
+   * @returns When the dropped clients are closed.
+   *
+   * @example After a reload
+   * ```ts
+   * await adder.retain([{ transport: "unix", path: "/run/haproxy/admin.sock" }]);
+   * ```
+   */
+  async retain(sockets: Iterable<HaproxySocketAddress>): Promise<void> {
+    const keep = new Set([...sockets].map(formatSocketAddress));
+    const dropped: StapleClient[] = [];
+    for (const [socket, client] of this.#clients) {
+      if (keep.has(socket)) continue;
+      this.#clients.delete(socket);
+      this.#staples.delete(socket);
+      dropped.push(client);
+    }
+    await Promise.all(dropped.map((client) => client.close()));
+  }
+
+  /**
    * Closes every socket's client.
    *
    * @returns When all are closed.

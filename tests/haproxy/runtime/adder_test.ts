@@ -127,6 +127,15 @@ Deno.test("close() closes every socket's client", async () => {
   assert.ok(a().closed && b().closed);
 });
 
+Deno.test("retain() closes and forgets the sockets a reloaded configuration no longer names", async () => {
+  const { adder, a, b } = fakeAdder();
+  await adder.push("/c/x.pem", der(1), [A, B]);
+  await adder.retain([A]);
+  assert.ok(b().closed, "B is dropped");
+  assert.ok(!a().closed, "A stays");
+  await adder.close();
+});
+
 Deno.test({
   name: "a staple pushed before HAProxy's socket exists is pushed when it comes up",
   ignore: !HAPROXY,
