@@ -29,6 +29,7 @@ import {
 import { KeyHash } from "@peculiar/asn1-ocsp";
 import { type CertId, fromAsnCertId, toAsnCertId } from "../../src/ocsp/cert_id.ts";
 import { decodeBase64 } from "../../src/certs/pem.ts";
+import { toHex } from "../../src/certs/parsed_cert.ts";
 import type { Issued } from "./pki.ts";
 import * as x509 from "@peculiar/x509";
 
@@ -369,8 +370,7 @@ export function caHandler(
       return ocspHttpResponse(statusOnlyResponse(OCSPResponseStatus.malformedRequest));
     }
     const certId = parsed.certIds[0];
-    const serial = [...certId.serialNumber].map((b) => b.toString(16).padStart(2, "0")).join("")
-      .replace(/^(00)+(?=.)/, "");
+    const serial = toHex(certId.serialNumber).replace(/^(00)+(?=.)/, "");
     const known = [...status.entries()].find(([s]) =>
       s.toLowerCase().replace(/^(00)+(?=.)/, "") === serial
     );

@@ -10,6 +10,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { toPem } from "../../src/certs/pem.ts";
+import { toHex } from "../../src/certs/parsed_cert.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -279,10 +280,7 @@ export class TestCa extends Issued {
 function nextSerial(): string {
   serialCounter += 1 + Math.floor(Math.random() * 1000);
   return (0x10000000 + serialCounter).toString(16) +
-    crypto.getRandomValues(new Uint8Array(4)).reduce(
-      (s, b) => s + b.toString(16).padStart(2, "0"),
-      "",
-    );
+    toHex(crypto.getRandomValues(new Uint8Array(4)));
 }
 
 /**

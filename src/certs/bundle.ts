@@ -8,7 +8,7 @@
  */
 import { CertFileAccessError, CertParsingError, CertValidationError } from "../errors/mod.ts";
 import { bytesEqual, CertCache, ParsedCert } from "./parsed_cert.ts";
-import { isPem, splitPem } from "./pem.ts";
+import { splitPem } from "./pem.ts";
 
 /** What stapled keeps about a leaf certificate: small on purpose. */
 export interface LeafInfo {
@@ -72,7 +72,9 @@ const defaultCache = new CertCache();
  */
 export function certificatesIn(path: string, bytes: Uint8Array): Uint8Array[] {
   if (bytes.length === 0) throw new CertParsingError(path, "file is empty, no certificate found");
-  if (!isPem(bytes)) {
+  // PEM armor is ASCII: one latin1 decoding serves both the test and the split.
+  const text = new TextDecoder("latin1").decode(bytes);
+  if (!text.includes("-----BEGIN ")) {
     // DER starts with a SEQUENCE tag; anything else is neither PEM nor DER.
     if (bytes[0] !== 0x30) {
       throw new CertParsingError(
@@ -83,7 +85,7 @@ export function certificatesIn(path: string, bytes: Uint8Array): Uint8Array[] {
     return [bytes];
   }
   const certs: Uint8Array[] = [];
-  for (const block of splitPem(new TextDecoder().decode(bytes))) {
+  for (const block of splitPem(text)) {
     if (!CERT_LABELS.has(block.label)) continue;
     if (!block.der) {
       throw new CertParsingError(

@@ -18,6 +18,7 @@ import {
   id_pe_authorityInfoAccess,
   Name,
 } from "@peculiar/asn1-x509";
+import { encodeBase64 } from "./pem.ts";
 import { VerifyingKey } from "./signature.ts";
 
 /** id-ad-ocsp (RFC 5280 §4.2.2.1). */
@@ -275,7 +276,7 @@ export class CertCache {
    * @returns The shared parsed certificate, or undefined.
    */
   lookup(der: Uint8Array): ParsedCert | undefined {
-    const key = toBase64(der);
+    const key = encodeBase64(der);
     const hit = this.#byDer.get(key);
     if (hit) {
       this.#byDer.delete(key);
@@ -303,7 +304,7 @@ export class CertCache {
    * @returns The shared instance.
    */
   keep(cert: ParsedCert): ParsedCert {
-    const key = toBase64(cert.der);
+    const key = encodeBase64(cert.der);
     const kept = this.#byDer.get(key);
     if (kept) return kept;
     if (this.#byDer.size >= this.#max) {
@@ -329,12 +330,4 @@ export class CertCache {
   get size(): number {
     return this.#byDer.size;
   }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
 }

@@ -19,18 +19,6 @@ const BLOCK_REGEXP = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END ([A-Z0-9 ]+
 const BASE64_REGEXP = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
- * Whether the bytes look like PEM text (they contain a BEGIN marker).
- *
- * @param bytes File contents.
- * @returns True for PEM, false for (presumably) DER.
- */
-export function isPem(bytes: Uint8Array): boolean {
-  const head = new TextDecoder("latin1").decode(bytes.subarray(0, Math.min(bytes.length, 65536)));
-  return head.includes("-----BEGIN ") ||
-    new TextDecoder("latin1").decode(bytes).includes("-----BEGIN ");
-}
-
-/**
  * Decodes base64 text strictly (whitespace allowed between characters).
  *
  * @param text The base64 text.

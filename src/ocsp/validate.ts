@@ -53,6 +53,7 @@ import {
   CertCache,
   nameToString,
   type ParsedCert,
+  toHex,
   UnsupportedAlgorithmError,
 } from "../certs/mod.ts";
 import {
@@ -314,9 +315,7 @@ function describeResponderId(basic: BasicOCSPResponse): string {
   const rid = basic.tbsResponseData.responderID;
   if (rid.byName) return `byName "${nameToString(rid.byName)}"`;
   if (rid.byKey) {
-    return `byKey ${
-      [...new Uint8Array(rid.byKey.buffer)].map((b) => b.toString(16).padStart(2, "0")).join("")
-    }`;
+    return `byKey ${toHex(new Uint8Array(rid.byKey.buffer))}`;
   }
   return "(empty)";
 }

@@ -1,5 +1,5 @@
 /**
- * Network helpers for tests: free loopback ports and waiting for a server.
+ * Network helpers for tests: free loopback ports and installed commands.
  *
  * @module
  */
@@ -10,26 +10,6 @@ export function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
-}
-
-/**
- * Waits until something accepts connections on 127.0.0.1:`port`.
- *
- * @param port The port.
- * @param timeoutMs Give up after this long.
- */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}: ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 /** Whether a command exists on PATH. */

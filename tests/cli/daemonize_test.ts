@@ -11,6 +11,7 @@ import {
 import { selfCommand } from "../../src/cli/_self_command.ts";
 import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
 import { exists } from "../_helpers/fs.ts";
+import { until } from "../_helpers/wait.ts";
 
 const ENTRY = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -305,14 +306,6 @@ function statFields(pid: number | "self"): string[] | undefined {
   }
 }
 
-async function until(what: string, test: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await test()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
-
 function isGone(pid: number): boolean {
   const fields = statFields(pid);
   return fields === undefined || fields[0] === "Z" || fields[0] === "X";
@@ -349,14 +342,14 @@ Deno.test("-D detaches: the parent exits 0, the child runs in its own session, S
         assert.equal(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`), "/dev/null", `fd ${fd}`);
       }
       await until(
-        "the daemon logged that it started",
         async () =>
           (await Deno.readTextFile(`${dir}/log/stapled.log`)).includes("stapled daemon started"),
+        "the daemon logged that it started",
       );
 
       Deno.kill(pid, "SIGTERM");
-      await until("the pid file is removed", async () => !(await exists(pidfile)));
-      await until("the daemon is gone", () => isGone(pid!));
+      await until(async () => !(await exists(pidfile)), "the pid file is removed");
+      await until(() => isGone(pid!), "the daemon is gone");
       assert.match(await Deno.readTextFile(`${dir}/log/stapled.log`), /SIGTERM received, stopping/);
     } finally {
       stopDaemon(pid);
@@ -381,7 +374,7 @@ Deno.test("a second -D with the same pid file exits 2 saying the first is runnin
       assert.equal((await Deno.readTextFile(pidfile)).trim(), String(pid));
       assert.ok(!isGone(pid), "the first daemon still runs");
       Deno.kill(pid, "SIGTERM");
-      await until("the pid file is removed", async () => !(await exists(pidfile)));
+      await until(async () => !(await exists(pidfile)), "the pid file is removed");
     } finally {
       stopDaemon(pid);
     }
@@ -405,7 +398,7 @@ Deno.test("-D replaces a stale pid file", async () => {
         new RegExp(`replacing the stale pid file ${pidfile}: pid ${dead.pid} is not running`),
       );
       Deno.kill(pid, "SIGTERM");
-      await until("the pid file is removed", async () => !(await exists(pidfile)));
+      await until(async () => !(await exists(pidfile)), "the pid file is removed");
     } finally {
       stopDaemon(pid);
     }

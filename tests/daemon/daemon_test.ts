@@ -11,6 +11,9 @@ import {
   statusOnlyResponse,
 } from "../../scripts/lib/ocsp_responder.ts";
 import { Daemon, type StapleSink } from "../../src/daemon/mod.ts";
+import { toHex } from "../../src/certs/mod.ts";
+// Waits in real time: real file I/O runs outside the fake clock.
+import { until } from "../_helpers/wait.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 import { exists } from "../_helpers/fs.ts";
 
@@ -28,9 +31,7 @@ class FakeCa {
   fetch: typeof fetch = async (input, init) => {
     const req = new Request(input as string, init);
     const parsed = await parseHttpOcspRequest(req);
-    const serial = parsed
-      ? [...parsed.certIds[0].serialNumber].map((b) => b.toString(16).padStart(2, "0")).join("")
-      : "?";
+    const serial = parsed ? toHex(parsed.certIds[0].serialNumber) : "?";
     this.requests.push({ at: this.clock.now(), serial, url: req.url.slice(0, 30) });
     if (this.mode === "down") throw new TypeError("error sending request: connection refused");
     if (this.mode === "tryLater") return ocspHttpResponse(statusOnlyResponse(3));
@@ -76,19 +77,6 @@ class RecordingSink implements StapleSink<string> {
   close() {
     this.closed = true;
     return Promise.resolve();
-  }
-}
-
-/** Waits (real time) until `cond` holds: real file I/O runs outside the fake clock. */
-async function until(
-  cond: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 5000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../src/errors/mod.ts";
 import { getSyslogSink } from "../../src/log/mod.ts";
+import { exists } from "../_helpers/fs.ts";
 
 const FIXTURE = fileURLToPath(new URL("./_syslog_fixture.ts", import.meta.url));
 const hasUnixDatagrams = typeof (Deno as { listenDatagram?: unknown }).listenDatagram ===
@@ -89,10 +90,6 @@ Deno.test("the syslog sink's datagrams reach a non-Deno SOCK_DGRAM listener (soc
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
-}
 
 /** Polls a real peer until `probe` returns a value (at most ~5 s). */
 async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {

@@ -60,18 +60,3 @@ export function escapeCliWord(word: string): string {
   }
   return word.replace(CLI_SPECIAL_REGEXP, (char) => `\\${char}`);
 }
-
-/**
- * Base64 (RFC 4648 §4, padded, one line) of some bytes.
- *
- * @param bytes The bytes, e.g. a DER OCSP response.
- * @returns The base64 text.
- */
-export function encodeBase64(bytes: Uint8Array): string {
-  const CHUNK = 0x8000;
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  }
-  return btoa(binary);
-}

@@ -8,7 +8,8 @@
  */
 import { StapleAdderBadResponse } from "../../errors/mod.ts";
 import { findLoadedCertPath } from "./_cert_path.ts";
-import { encodeBase64, escapeCliWord } from "./_framing.ts";
+import { encodeBase64 } from "../../certs/mod.ts";
+import { escapeCliWord } from "./_framing.ts";
 import { parseShowSslCert } from "./show_ssl_cert.ts";
 
 /** Sends one command (with an optional payload) and returns the cleaned reply. */
