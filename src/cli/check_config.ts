@@ -9,11 +9,10 @@
  */
 import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
-import { findCertFiles } from "../finder/mod.ts";
 import { formatSocketAddress } from "../haproxy/address.ts";
 import { staplePathFor } from "../staples/mod.ts";
 import type { StapledConfig } from "./config.ts";
-import type { ResolvedSources } from "./sources.ts";
+import { listSourceFiles, type ResolvedSources } from "./sources.ts";
 
 /**
  * Prints the configuration check.
@@ -35,39 +34,32 @@ export async function checkConfig(
   }
   for (const w of [...config.warnings, ...resolved.warnings]) print(`warning: ${w}`);
   const cache = new CertCache();
-  const seen = new Set<string>();
   let total = 0;
   let stapleable = 0;
   print("certificates:");
-  for (const source of resolved.sources) {
-    const { files, warnings } = await findCertFiles(source.paths, source.find ?? {});
-    for (const w of warnings) {
-      print(`  warning: ${w}`);
-    }
-    const sockets = (source.sockets ?? []).map(formatSocketAddress);
-    for (const file of files) {
-      if (seen.has(file.path)) continue;
-      seen.add(file.path);
-      total++;
-      const via = sockets.length ? `; pushed to ${sockets.join(", ")}` : "; not pushed";
-      try {
-        const bundle = await readBundle(file.path, { cache });
-        if (!hasOcsp(bundle)) {
-          print(`  ${file.path}: no OCSP URL, skipped`);
-          continue;
-        }
-        stapleable++;
-        const issuer = bundle.issuerSource === "bundle" ? "in the bundle" : "in the .issuer file";
-        print(
-          `  ${file.path}: OCSP ${bundle.ocspUrls.join(", ")}; issuer ${issuer}; staple ${
-            staplePathFor(file.path, source.naming)
-          }${via}`,
-        );
-      } catch (err) {
-        problems++;
-        const reason = err instanceof StapledError ? err.reason : describeError(err);
-        print(`  ${file.path}: ERROR: ${reason}`);
+  const { files, warnings } = await listSourceFiles(resolved.sources);
+  for (const w of warnings) print(`  warning: ${w}`);
+  for (const file of files) {
+    total++;
+    const sockets = [...new Set(file.sockets.map(formatSocketAddress))];
+    const via = sockets.length ? `; pushed to ${sockets.join(", ")}` : "; not pushed";
+    try {
+      const bundle = await readBundle(file.path, { cache });
+      if (!hasOcsp(bundle)) {
+        print(`  ${file.path}: no OCSP URL, skipped`);
+        continue;
       }
+      stapleable++;
+      const issuer = bundle.issuerSource === "bundle" ? "in the bundle" : "in the .issuer file";
+      print(
+        `  ${file.path}: OCSP ${bundle.ocspUrls.join(", ")}; issuer ${issuer}; staple ${
+          staplePathFor(file.path, file.naming)
+        }${via}`,
+      );
+    } catch (err) {
+      problems++;
+      const reason = err instanceof StapledError ? err.reason : describeError(err);
+      print(`  ${file.path}: ERROR: ${reason}`);
     }
   }
   print("sockets:");

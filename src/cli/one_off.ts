@@ -8,11 +8,11 @@
 import { getLogger } from "@logtape/logtape";
 import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
-import { findCertFiles } from "../finder/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import type { StapleNaming } from "../staples/mod.ts";
 import type { CertSource, StapleSink } from "../daemon/mod.ts";
 import type { HaproxySocketAddress } from "../haproxy/address.ts";
+import { listSourceFiles } from "./sources.ts";
 
 const log = getLogger(["stapled", "one-off"]);
 
@@ -180,19 +180,10 @@ export async function runOneOff(
   sources: CertSource<HaproxySocketAddress>[],
   options: RunOneOffOptions = {},
 ): Promise<OneOffSummary> {
-  const seen = new Set<string>();
-  const targets: OneOffTarget[] = [];
-  const socketsOf = new Map<string, readonly HaproxySocketAddress[]>();
-  for (const source of sources) {
-    const { files, warnings } = await findCertFiles(source.paths, source.find ?? {});
-    for (const w of warnings) log.warn("{warning}", { warning: w });
-    for (const file of files) {
-      if (seen.has(file.path)) continue;
-      seen.add(file.path);
-      targets.push({ path: file.path, naming: source.naming });
-      socketsOf.set(file.path, source.sockets ?? []);
-    }
-  }
+  const { files, warnings } = await listSourceFiles(sources);
+  for (const w of warnings) log.warn("{warning}", { warning: w });
+  const targets: OneOffTarget[] = files.map((f) => ({ path: f.path, naming: f.naming }));
+  const socketsOf = new Map(files.map((f) => [f.path, f.sockets]));
   if (targets.length === 0) {
     log.warn("no certificate files found in {paths}", {
       paths: sources.flatMap((s) => s.paths).join(", "),

@@ -13,6 +13,8 @@ import { type HaproxySocketAddress, parseSocketAddress } from "../haproxy/addres
 import { formatSocketAddress } from "../haproxy/address.ts";
 import { readHaproxyConfigs } from "../haproxy/config/mod.ts";
 import type { StapledConfig } from "./config.ts";
+import { findCertFiles } from "../finder/mod.ts";
+import type { StapleNaming } from "../staples/mod.ts";
 
 /** Certificate sources and what reading the HAProxy configurations said. */
 export interface ResolvedSources {
@@ -108,4 +110,41 @@ export async function resolveSources(
     }
   }
   return { sources: [...groups.values()], sockets, warnings, files };
+}
+
+/** A certificate file of the sources, with every socket that serves it. */
+export interface SourceFile {
+  /** The certificate file. */
+  path: string;
+  /** How its staple is named (from the first source that lists it). */
+  naming?: StapleNaming;
+  /** The sockets of every source that lists it. */
+  sockets: HaproxySocketAddress[];
+}
+
+/**
+ * Finds the certificate files of every source, each once, in source order.
+ *
+ * @param sources The sources.
+ * @returns The files and the finder's warnings.
+ */
+export async function listSourceFiles(
+  sources: CertSource<HaproxySocketAddress>[],
+): Promise<{ files: SourceFile[]; warnings: string[] }> {
+  const byPath = new Map<string, SourceFile>();
+  const warnings: string[] = [];
+  for (const source of sources) {
+    const found = await findCertFiles(source.paths, source.find ?? {});
+    warnings.push(...found.warnings);
+    for (const file of found.files) {
+      const known = byPath.get(file.path);
+      if (known) known.sockets.push(...(source.sockets ?? []));
+      else {byPath.set(file.path, {
+          path: file.path,
+          naming: source.naming,
+          sockets: [...(source.sockets ?? [])],
+        });}
+    }
+  }
+  return { files: [...byPath.values()], warnings };
 }
