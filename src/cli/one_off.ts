@@ -70,7 +70,7 @@ export interface OneOffSummary {
 
 function goodLine(path: string, r: RenewResult): string {
   const how = r.action === "recycled" ? "existing staple reused" : `fetched from ${r.url}`;
-  return `${path}: good, valid until ${r.response.nextUpdate.toISOString()} (${how})`;
+  return `${path}: good, valid until ${r.response.expiresAt.toISOString()} (${how})`;
 }
 
 function revokedLine(path: string, r: RenewResult): string {

@@ -96,7 +96,7 @@ interface CertEntry {
   renewFailures: number;
   urlIndex: number;
   lastFetchAt?: number;
-  /** The nextUpdate of the staple on disk, when known. */
+  /** The effective expiry of the staple on disk, when known. */
   validUntil?: number;
   /** The next renewal may reuse the staple on disk (first renewal after a parse). */
   recycle: boolean;
@@ -524,13 +524,13 @@ export class Daemon<Socket = unknown> {
     entry.recycle = false;
     const failedBefore = entry.renewFailures;
     entry.renewFailures = 0;
-    entry.validUntil = result.response.nextUpdate.getTime();
+    entry.validUntil = result.response.expiresAt.getTime();
     this.#repeats.clear(path);
     const response = result.response;
     const at = nextRenewalAt({
       now,
       thisUpdate: response.thisUpdate,
-      nextUpdate: response.nextUpdate,
+      expiresAt: response.expiresAt,
       signerNotAfter: response.signer === "delegated" ? response.signerNotAfter : undefined,
       minimumValidity: this.#settings.minimumValidity,
       lastFetchAt: entry.lastFetchAt,
@@ -552,7 +552,7 @@ export class Daemon<Socket = unknown> {
       log.info("{how}, valid until {until}; next renewal {next}{recovered}", {
         cert: path,
         how: fetched ? `staple fetched from ${result.url}` : "existing staple reused",
-        until: response.nextUpdate.toISOString(),
+        until: response.expiresAt.toISOString(),
         next,
         recovered: failedBefore
           ? ` (recovered after ${failedBefore} failed attempt${failedBefore > 1 ? "s" : ""})`

@@ -2,8 +2,9 @@
  * When to renew and when to retry, as pure functions of the response, the
  * failure count and the time, so the schedule can be unit-tested.
  *
- * - Next renewal: the earlier of nextUpdate minus the minimum validity and
- *   the midpoint of thisUpdate..nextUpdate (and of the delegated responder
+ * - Next renewal: the earlier of the effective expiry (min(nextUpdate,
+ *   thisUpdate + 10 days)) minus the minimum validity and the midpoint of
+ *   thisUpdate..expiry (and of the delegated responder
  *   certificate's end minus the minimum validity), pulled earlier by a random
  *   jitter of up to 5 % of the wait, so 10,000 certificates of one CA don't
  *   hit its responder in the same second; never sooner than 5 minutes after
@@ -36,8 +37,8 @@ export interface RenewalInput {
   now: number;
   /** The staple's thisUpdate. */
   thisUpdate: Date;
-  /** The staple's nextUpdate. */
-  nextUpdate: Date;
+  /** The staple's effective expiry, min(nextUpdate, thisUpdate + 10 days). */
+  expiresAt: Date;
   /** The signer certificate's notAfter (delegated responders expire). */
   signerNotAfter?: Date;
   /** The minimum validity, seconds. */
@@ -57,10 +58,10 @@ export interface RenewalInput {
 export function nextRenewalAt(input: RenewalInput): number {
   const { now, minimumValidity, lastFetchAt } = input;
   const thisUpdate = input.thisUpdate.getTime();
-  const nextUpdate = input.nextUpdate.getTime();
+  const expiresAt = input.expiresAt.getTime();
   let due = Math.min(
-    nextUpdate - minimumValidity * 1000,
-    thisUpdate + (nextUpdate - thisUpdate) / 2,
+    expiresAt - minimumValidity * 1000,
+    thisUpdate + (expiresAt - thisUpdate) / 2,
   );
   if (input.signerNotAfter) {
     due = Math.min(due, input.signerNotAfter.getTime() - minimumValidity * 1000);
@@ -78,7 +79,7 @@ export function nextRenewalAt(input: RenewalInput): number {
  *
  * @param failures Consecutive failures so far (at least 1).
  * @param now Now, ms since the epoch.
- * @param validUntil The nextUpdate of the staple on disk, if there is one.
+ * @param validUntil The effective expiry of the staple on disk, if there is one.
  * @returns Milliseconds to wait.
  */
 export function renewalRetryDelay(failures: number, now = 0, validUntil?: number): number {

@@ -26,9 +26,11 @@
  *    or in our SingleResponse.
  * 10. `nonce`: the nonce we sent comes back unchanged (only when we sent one).
  * 11. `this-update`, `produced-at`: not in the future (5 min of clock skew).
- * 12. `next-update`: present, after thisUpdate, more than 5 min ahead
- *    (HAProxy stops stapling a response 300 s before its nextUpdate), and not
- *    after the certificate expires.
+ * 12. `next-update`: present, after thisUpdate, and not after the
+ *    certificate expires, and the effective expiry, min(nextUpdate,
+ *    thisUpdate + 10 days) as mozilla::pkix computes it (the CA/B Baseline
+ *    Requirements cap the interval at 10 days), is more than 5 min ahead
+ *    (HAProxy stops stapling a response 300 s before its nextUpdate).
  * 13. `status`: `good` or `revoked` (the caller decides what to do with a
  *    revoked one); `unknown` is never stapled.
  *
@@ -69,6 +71,34 @@ export const ID_KP_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
 
 /** Allowed clock skew for thisUpdate and producedAt, and HAProxy's nextUpdate margin. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The longest a response is accepted after its thisUpdate, whatever its
+ * nextUpdate says: mozilla::pkix's maxOCSPLifetimeInDays, the CA/B Baseline
+ * Requirements' cap (4.9.10).
+ */
+export const MAX_RESPONSE_LIFETIME_MS = 10 * 24 * 3_600_000;
+
+/**
+ * When a response stops being accepted by careful clients: the earlier of its
+ * nextUpdate and thisUpdate + 10 days. Every decision (accept, reuse, renewal
+ * time, "valid until") uses this, never the bare nextUpdate.
+ *
+ * @param thisUpdate The response's thisUpdate.
+ * @param nextUpdate The response's nextUpdate.
+ * @returns The effective expiry.
+ *
+ * @example A 60-day interval counts as 10 days
+ * ```ts
+ * import { effectiveExpiry } from "./validate.ts";
+ * const thisUpdate = new Date("2026-01-01T00:00:00Z");
+ * const expiry = effectiveExpiry(thisUpdate, new Date("2026-03-02T00:00:00Z"));
+ * console.assert(expiry.toISOString() === "2026-01-11T00:00:00.000Z");
+ * ```
+ */
+export function effectiveExpiry(thisUpdate: Date, nextUpdate: Date): Date {
+  return new Date(Math.min(nextUpdate.getTime(), thisUpdate.getTime() + MAX_RESPONSE_LIFETIME_MS));
+}
 
 /** Extensions stapled understands, so they may be marked critical. */
 const KNOWN_EXTENSIONS = new Set([
@@ -149,8 +179,10 @@ export interface ValidatedResponse {
   producedAt: Date;
   /** Start of the response's validity. */
   thisUpdate: Date;
-  /** End of the response's validity. */
+  /** The response's nextUpdate. */
   nextUpdate: Date;
+  /** When clients stop accepting it: {@linkcode effectiveExpiry}. */
+  expiresAt: Date;
   /** For revoked: when. */
   revocationTime?: Date;
   /** For revoked: the CRLReason name, when given. */
@@ -456,7 +488,7 @@ function checkTimes(
   ctx: ValidationContext,
   basic: BasicOCSPResponse,
   single: SingleResponse,
-): Date {
+): { nextUpdate: Date; expiresAt: Date } {
   const now = ctx.now.getTime();
   const { thisUpdate, nextUpdate } = single;
   if (thisUpdate.getTime() > now + CLOCK_SKEW_MS) {
@@ -480,13 +512,17 @@ function checkTimes(
       `nextUpdate ${nextUpdate.toISOString()} is not after thisUpdate ${thisUpdate.toISOString()}`,
     );
   }
-  if (nextUpdate.getTime() <= now + CLOCK_SKEW_MS) {
+  const expiresAt = effectiveExpiry(thisUpdate, nextUpdate);
+  if (expiresAt.getTime() <= now + CLOCK_SKEW_MS) {
+    const capped = expiresAt.getTime() < nextUpdate.getTime()
+      ? ` (thisUpdate ${thisUpdate.toISOString()} + 10 days, the longest clients accept; nextUpdate says ${nextUpdate.toISOString()})`
+      : "";
     reject(
       ctx,
       "next-update",
-      nextUpdate.getTime() <= now
-        ? `response expired at ${nextUpdate.toISOString()}`
-        : `response expires at ${nextUpdate.toISOString()}, within 5 minutes (HAProxy stops stapling it 300 s before)`,
+      expiresAt.getTime() <= now
+        ? `response expired at ${expiresAt.toISOString()}${capped}`
+        : `response expires at ${expiresAt.toISOString()}${capped}, within 5 minutes (HAProxy stops stapling it 300 s before)`,
     );
   }
   if (ctx.certNotAfter && nextUpdate.getTime() > ctx.certNotAfter.getTime()) {
@@ -496,7 +532,7 @@ function checkTimes(
       `nextUpdate ${nextUpdate.toISOString()} is after the certificate expires (${ctx.certNotAfter.toISOString()})`,
     );
   }
-  return nextUpdate;
+  return { nextUpdate, expiresAt };
 }
 
 // 13. status ------------------------------------------------------------------
@@ -550,13 +586,14 @@ export async function validateOcspResponse(
   await checkSignature(ctx, basic, signer);
   checkCriticalExtensions(ctx, basic, single);
   checkNonce(ctx, basic);
-  const nextUpdate = checkTimes(ctx, basic, single);
+  const { nextUpdate, expiresAt } = checkTimes(ctx, basic, single);
   return {
     der,
     ...checkStatus(ctx, single),
     producedAt: basic.tbsResponseData.producedAt,
     thisUpdate: single.thisUpdate,
     nextUpdate,
+    expiresAt,
     signer: signer.kind,
     signerNotAfter: signer.cert.notAfter,
   };

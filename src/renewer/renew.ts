@@ -146,7 +146,7 @@ export async function renewStaple(
 
   const onDisk = await stapleOnDisk(bundle, staplePath, context());
   if (onDisk && (options.recycle ?? true)) {
-    const left = (onDisk.nextUpdate.getTime() - now().getTime()) / 1000;
+    const left = (onDisk.expiresAt.getTime() - now().getTime()) / 1000;
     const existing = left > minimumValidity ? onDisk : undefined;
     if (!existing) {
       log.debug("existing staple valid for {left} s only; renewing", {

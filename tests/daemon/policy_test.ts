@@ -14,7 +14,7 @@ Deno.test("nextRenewalAt() renews at the midpoint of a long response", () => {
   const at = nextRenewalAt({
     now: T0,
     thisUpdate: new Date(T0),
-    nextUpdate: new Date(T0 + 96 * H),
+    expiresAt: new Date(T0 + 96 * H),
     minimumValidity: 7200,
     lastFetchAt: T0,
     random: 0,
@@ -22,11 +22,11 @@ Deno.test("nextRenewalAt() renews at the midpoint of a long response", () => {
   assert.equal(at, T0 + 48 * H);
 });
 
-Deno.test("nextRenewalAt() renews minimum-validity before nextUpdate when that comes first", () => {
+Deno.test("nextRenewalAt() renews minimum-validity before the expiry when that comes first", () => {
   const at = nextRenewalAt({
     now: T0,
     thisUpdate: new Date(T0),
-    nextUpdate: new Date(T0 + 3 * H),
+    expiresAt: new Date(T0 + 3 * H),
     minimumValidity: 7200,
     lastFetchAt: T0,
     random: 0,
@@ -38,7 +38,7 @@ Deno.test("nextRenewalAt() renews before a delegated responder certificate expir
   const at = nextRenewalAt({
     now: T0,
     thisUpdate: new Date(T0),
-    nextUpdate: new Date(T0 + 96 * H),
+    expiresAt: new Date(T0 + 96 * H),
     signerNotAfter: new Date(T0 + 10 * H),
     minimumValidity: 7200,
     lastFetchAt: T0,
@@ -51,7 +51,7 @@ Deno.test("nextRenewalAt() jitters by at most 5 % of the wait, always earlier", 
   const input = {
     now: T0,
     thisUpdate: new Date(T0),
-    nextUpdate: new Date(T0 + 100 * H),
+    expiresAt: new Date(T0 + 100 * H),
     minimumValidity: 0,
     lastFetchAt: T0,
   };
@@ -68,7 +68,7 @@ Deno.test("nextRenewalAt() never refetches sooner than 5 minutes after the last 
   const at = nextRenewalAt({
     now: T0,
     thisUpdate: new Date(T0),
-    nextUpdate: new Date(T0 + 600_000),
+    expiresAt: new Date(T0 + 600_000),
     minimumValidity: 7200,
     lastFetchAt: T0,
     random: 0,
@@ -80,7 +80,7 @@ Deno.test("nextRenewalAt() renews a recycled staple past its midpoint now", () =
   const at = nextRenewalAt({
     now: T0,
     thisUpdate: new Date(T0 - 60 * H),
-    nextUpdate: new Date(T0 + 36 * H),
+    expiresAt: new Date(T0 + 36 * H),
     minimumValidity: 7200,
     random: 0.5,
   });

@@ -181,7 +181,7 @@ const OSSL = "openssl-ocsp-tests";
 /** The six valid base responses: leaf, issuer, a time inside the window, signer. */
 const OPENSSL_BASES: Record<
   string,
-  { leaf: string; issuer: string; now: string; signer: "issuer" | "delegated" }
+  { leaf: string; issuer: string; now: string; signer: "issuer" | "delegated"; tooOld?: true }
 > = {
   ND1: {
     leaf: "ND1_Cert_EE.pem",
@@ -211,6 +211,9 @@ const OPENSSL_BASES: Record<
     leaf: "D2_Cert_ICA.pem",
     issuer: "D2_Issuer_Root.pem",
     now: "2012-10-25T12:00:00Z",
+    // Produced 22 days after its thisUpdate: expired to clients (10-day rule)
+    // from the moment it exists, although its nextUpdate is 6 months on.
+    tooOld: true,
     signer: "delegated",
   },
   D3: {
@@ -242,17 +245,20 @@ function opensslVector(
 const OPENSSL_VECTORS: Vector[] = Object.entries(OPENSSL_BASES).flatMap(([base, b]) => {
   const delegated = b.signer === "delegated";
   const issuerVariant = (prefix: string) => b.issuer.replace(/^[A-Z0-9]+_/, `${prefix}_${base}_`);
+  const good: Verdict = b.tooOld
+    ? { check: "next-update", reason: "+ 10 days, the longest clients accept" }
+    : { accept: "good", signer: b.signer };
   const vectors: Vector[] = [
     opensslVector(
       base,
       `der/${base}.der`,
-      { accept: "good", signer: b.signer },
+      good,
       delegated ? "delegated responder, SHA-1 signed" : "signed by the CA, SHA-1",
     ),
     opensslVector(
       base,
       `${base}.ors`,
-      { accept: "good", signer: b.signer },
+      good,
       "the base64 form of the same response",
     ),
     opensslVector(
@@ -296,7 +302,7 @@ const OPENSSL_VECTORS: Vector[] = Object.entries(OPENSSL_BASES).flatMap(([base, 
     opensslVector(
       base,
       `der/${base}.der`,
-      { accept: "good", signer: b.signer },
+      good,
       "checked against an issuer whose own signature is broken (ISIC: the issuer is trusted as given)",
       issuerVariant("ISIC"),
     ),
@@ -498,9 +504,17 @@ const BOTAN_VECTORS: Vector[] = [
     response: "botan/cli/good-issuer.der",
     leaf: "botan/cli/subject.der",
     issuer: "botan/cli/issuer.der",
-    now: "2025-06-01T00:00:00Z",
+    now: "2020-01-05T00:00:00Z",
     verdict: { accept: "good", signer: "issuer" },
-    about: "ECDSA, valid until 2037",
+    about: "ECDSA, nextUpdate 2037, within its first 10 days",
+  },
+  {
+    response: "botan/cli/good-issuer.der",
+    leaf: "botan/cli/subject.der",
+    issuer: "botan/cli/issuer.der",
+    now: "2025-06-01T00:00:00Z",
+    verdict: { check: "next-update", reason: "+ 10 days, the longest clients accept" },
+    about: "nextUpdate 2037 but thisUpdate 2020: expired to clients after 10 days",
   },
   {
     response: "botan/cli/good-empty.der",

@@ -50,3 +50,29 @@ Deno.test("renewStaple() writes a revoked answer over a good staple, however lon
     await fx.cleanup();
   }
 });
+
+Deno.test("renewStaple() renews a staple on disk whose 10 days run out, whatever its nextUpdate says", async () => {
+  const server = startSwitchableServer();
+  const fx = await makeStapleFixture({ ocspUrls: [server.url] });
+  try {
+    const now = Date.now();
+    // Effective expiry in 1 h (thisUpdate + 10 days) although nextUpdate is 20 days away.
+    const old = await fx.goodResponse({
+      thisUpdate: new Date(now - 239 * H),
+      nextUpdate: new Date(now + 480 * H),
+    });
+    await Deno.writeFile(fx.staplePath, old);
+    const fresh = await fx.goodResponse({
+      thisUpdate: new Date(now - H),
+      nextUpdate: new Date(now + 500 * H),
+    });
+    server.handler = serveDer(fresh);
+    const result = await renewStaple(fx.bundle);
+    assert.equal(result.action, "fetched");
+    assert.deepEqual(await Deno.readFile(fx.staplePath), fresh);
+    assert.equal(result.response.expiresAt.getTime(), now - H + 240 * H);
+  } finally {
+    await server.close();
+    await fx.cleanup();
+  }
+});
