@@ -163,6 +163,7 @@ export function opensslResponder(
  * @param issuer PEM file of the issuer.
  * @param cert PEM file of the certificate.
  * @param trust PEM file of the trust anchor(s).
+ * @param extraArgs More `openssl ocsp` arguments (`-verify_other`, `-attime`).
  * @returns OpenSSL's output and whether it said the response verified.
  */
 export async function opensslVerifyStaple(
@@ -170,6 +171,7 @@ export async function opensslVerifyStaple(
   issuer: string,
   cert: string,
   trust: string,
+  extraArgs: string[] = [],
 ): Promise<{ ok: boolean; output: string }> {
   const out = await new Deno.Command("openssl", {
     args: [
@@ -184,6 +186,7 @@ export async function opensslVerifyStaple(
       trust,
       "-no-CApath",
       "-no-CAstore",
+      ...extraArgs,
     ],
     stdout: "piped",
     stderr: "piped",
