@@ -145,11 +145,15 @@ const REAL_CLOCK: WatchClock = {
  *
  * @example Rescan soon after a change
  * ```ts
- * const watcher = await watchCertPaths(["/etc/haproxy/certs"], {
+ * import { CertScanner } from "./scanner.ts";
+ * const dir = await Deno.makeTempDir();
+ * const scanner = new CertScanner([dir]);
+ * const watcher = await watchCertPaths([dir], {
  *   recursive: true,
  *   onChange: () => void scanner.scan(),
  * });
  * await watcher.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function watchCertPaths(

@@ -56,7 +56,6 @@ const UNSUPPORTED_PREFIXES = new Set([
  *
  * @example Forms
  * ```ts
- * import { parseSocketAddress } from "./parse_socket_address.ts";
  * parseSocketAddress("/run/haproxy/admin.sock"); // unix, /run/haproxy/admin.sock
  * parseSocketAddress("ipv6@[::1]:9999"); // tcp, ::1, 9999
  * parseSocketAddress(":9999"); // tcp, 127.0.0.1, 9999

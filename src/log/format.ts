@@ -33,7 +33,17 @@ export interface FormatRecordOptions {
  *
  * @example
  * ```ts
- * formatRecord(record, { prefix: "journal" }); // "<4>WARNING [/etc/ssl/a.pem] staple expires soon"
+ * import type { LogRecord } from "@logtape/logtape";
+ * const record: LogRecord = {
+ *   category: ["stapled"],
+ *   level: "warning",
+ *   message: ["staple expires soon"],
+ *   rawMessage: "staple expires soon",
+ *   properties: { cert: "/etc/ssl/a.pem" },
+ *   timestamp: 0,
+ * };
+ * const line = formatRecord(record, { prefix: "journal" });
+ * console.assert(line === "<4>WARNING [/etc/ssl/a.pem] staple expires soon");
  * ```
  */
 export function formatRecord(record: LogRecord, options: FormatRecordOptions = {}): string {
@@ -58,7 +68,16 @@ export function formatRecord(record: LogRecord, options: FormatRecordOptions = {
  *
  * @example
  * ```ts
- * formatBody(record); // "[/etc/ssl/a.pem] staple expires soon"
+ * import type { LogRecord } from "@logtape/logtape";
+ * const record: LogRecord = {
+ *   category: ["stapled"],
+ *   level: "warning",
+ *   message: ["staple expires soon"],
+ *   rawMessage: "staple expires soon",
+ *   properties: { cert: "/etc/ssl/a.pem" },
+ *   timestamp: 0,
+ * };
+ * console.assert(formatBody(record) === "[/etc/ssl/a.pem] staple expires soon");
  * ```
  */
 export function formatBody(record: LogRecord): string {

@@ -31,6 +31,8 @@ export interface RepeatDecision {
  *
  * @example
  * ```ts
+ * import { getLogger } from "@logtape/logtape";
+ * const logger = getLogger(["stapled"]);
  * const filter = new RepeatFilter();
  * const { log, repeated } = filter.check("/etc/ssl/a.pem", "responder timed out");
  * if (log) logger.error(`responder timed out${repeatNote(repeated)}`, { cert: "/etc/ssl/a.pem" });

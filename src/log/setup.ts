@@ -100,8 +100,12 @@ export interface SetupLoggingOptions {
  *
  * @example Info to stderr and a log directory
  * ```ts
- * await setupLogging({ verbosity: 3, logdir: "/var/log/stapled" });
+ * import { getLogger } from "@logtape/logtape";
+ * const logdir = await Deno.makeTempDir();
+ * await setupLogging({ verbosity: 3, logdir });
  * getLogger(["stapled", "daemon"]).info("Started");
+ * await shutdownLogging();
+ * await Deno.remove(logdir, { recursive: true });
  * ```
  */
 export async function setupLogging(options: SetupLoggingOptions = {}): Promise<void> {

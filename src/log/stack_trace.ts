@@ -36,7 +36,10 @@ const MAX_NAME_ATTEMPTS = 100;
  *
  * @example
  * ```ts
- * const path = await dumpStackTrace("/var/log/stapled", "parsing /etc/ssl/a.pem", err);
+ * const logdir = await Deno.makeTempDir();
+ * const path = await dumpStackTrace(logdir, "parsing /etc/ssl/a.pem", new Error("boom"));
+ * console.assert(path !== undefined && (await Deno.readTextFile(path)).includes("boom"));
+ * await Deno.remove(logdir, { recursive: true });
  * ```
  */
 export async function dumpStackTrace(
