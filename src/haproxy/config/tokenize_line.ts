@@ -8,6 +8,17 @@
 /** HAProxy's `MAX_LINE_ARGS`: a line may hold at most this many words. */
 export const MAX_LINE_WORDS = 64;
 
+/**
+ * The most characters the words of one line may hold, after variables are
+ * expanded: 64 KiB. HAProxy 2.6 itself has no limit (`readcfgfile()` doubles
+ * its line buffer from `LINESIZE`, 2048, and grows the output of
+ * `parse_line()` as needed), but its longest fixed line, a crt-list line
+ * (`CRT_LINESIZE`), is 65536 bytes, and no real configuration line comes
+ * close. The cap keeps a variable expanded many times on one line from
+ * exhausting memory.
+ */
+export const MAX_EXPANDED_LINE = 65_536;
+
 /** Options for {@linkcode tokenizeHaproxyLine}. */
 export interface TokenizeHaproxyLineOptions {
   /**
@@ -69,7 +80,10 @@ class TokenizeError extends Error {}
  * variable is unset) and `${VAR[*]}` (one word per space-separated item);
  * `'...'` keeps everything literally. A line ends at LF, CR or NUL; there is
  * no line continuation (a trailing `\` is a literal backslash). An empty word
- * at the very end (`a ""`) is dropped, as HAProxy does.
+ * at the very end (`a ""`) is dropped, as HAProxy does. A line whose words
+ * would hold more than {@linkcode MAX_EXPANDED_LINE} characters (a
+ * `${VAR[*]}` value counted with its spaces) is rejected as soon as the limit
+ * is passed, without expanding the rest.
  *
  * @param line One line, without its line feed.
  * @param options Variables and pseudo-variables.
@@ -104,11 +118,21 @@ function split(line: string, options: TokenizeHaproxyLineOptions): string[] {
   let quoteAt = -1;
   let tooMany = false;
   let i = 0;
+  /** Characters in `words` so far (not counting `word`). */
+  let done = 0;
 
   function endWord(): void {
     words.push(word);
+    done += word.length;
     word = "";
     if (words.length >= MAX_LINE_WORDS) tooMany = true;
+  }
+  function checkLength(adding: number): void {
+    if (done + word.length + adding > MAX_EXPANDED_LINE) {
+      throw new TokenizeError(
+        `line longer than ${MAX_EXPANDED_LINE} characters after variable expansion`,
+      );
+    }
   }
   function fail(what: string, at: number): never {
     throw new TokenizeError(`${what} at position ${at + 1}`);
@@ -116,6 +140,7 @@ function split(line: string, options: TokenizeHaproxyLineOptions): string[] {
 
   while (isSpace(line[i])) i++;
   while (i < line.length) {
+    checkLength(0);
     const c = line[i];
     if (c === "\0" || c === "\n" || c === "\r") break;
     if (c === "#" && !squote && !dquote) break;
@@ -209,6 +234,12 @@ function split(line: string, options: TokenizeHaproxyLineOptions): string[] {
   }
 
   function emitValue(value: string, expand: boolean): void {
+    // Checked before copying; a `${VAR[*]}` value counts with its spaces.
+    checkLength(value.length);
+    if (!expand) {
+      word += value;
+      return;
+    }
     let k = 0;
     while (k < value.length) {
       if (expand && isSpace(value[k])) {
@@ -220,6 +251,7 @@ function split(line: string, options: TokenizeHaproxyLineOptions): string[] {
     }
   }
 
+  checkLength(0);
   if (word !== "") words.push(word);
   if (squote || dquote) fail("unmatched quote", quoteAt);
   if (tooMany) {

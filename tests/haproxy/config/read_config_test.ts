@@ -354,6 +354,23 @@ Deno.test("readHaproxyConfig() warns with file:line about malformed lines and ke
   });
 });
 
+Deno.test("readHaproxyConfig() skips a line a big variable expands past 64 KiB, with file:line, and reads on", async () => {
+  await withTempDir(async (dir) => {
+    await writeFiles(dir, {
+      "ok.pem": "",
+      "h.cfg": `${FRONTEND_HEAD}    bind :443 ssl crt ${'"$BIG"'.repeat(600)}\n` +
+        `    bind :444 ssl crt ok.pem\n`,
+    });
+    const result = await readHaproxyConfig(`${dir}/h.cfg`, {
+      env: envOf({ BIG: "x".repeat(1024 * 1024) }),
+    });
+    assert.deepEqual(result.certs.map((c) => c.path), [`${dir}/ok.pem`]);
+    assert.deepEqual(warningsOf(result, dir), [
+      "$D/h.cfg:4: line longer than 65536 characters after variable expansion; line ignored",
+    ]);
+  });
+});
+
 Deno.test("readHaproxyConfig() warns about an .if left open at the end of a file", async () => {
   await withTempDir(async (dir) => {
     await writeFiles(dir, { "h.cfg": "global\n.if 1\n" });

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { MAX_LINE_WORDS, tokenizeHaproxyLine } from "../../../src/haproxy/config/mod.ts";
+import {
+  MAX_EXPANDED_LINE,
+  MAX_LINE_WORDS,
+  tokenizeHaproxyLine,
+} from "../../../src/haproxy/config/mod.ts";
 import { envOf } from "./_helpers.ts";
 
 function words(line: string, vars: Record<string, string> = {}): string[] {
@@ -116,4 +120,42 @@ Deno.test("tokenizeHaproxyLine() accepts 64 words and rejects a 65th, even an em
   assert.equal(words(many.join(" ")).length, 64);
   assert.match(tokenizeHaproxyLine(`${many.join(" ")} extra`).error ?? "", /too many words/);
   assert.match(tokenizeHaproxyLine(`${many.join(" ")} `).error ?? "", /too many words/);
+});
+
+Deno.test("tokenizeHaproxyLine() rejects a line longer than 64 KiB after expansion without expanding the rest", () => {
+  const big = "x".repeat(1024 * 1024);
+  let lookups = 0;
+  const env = (name: string) => {
+    lookups++;
+    return name === "BIG" ? big : undefined;
+  };
+  const line = `bind :443 ssl crt ${'"$BIG" '.repeat(600)}`;
+  const result = tokenizeHaproxyLine(line, { env });
+  assert.deepEqual(result, {
+    words: [],
+    error: `line longer than ${MAX_EXPANDED_LINE} characters after variable expansion`,
+  });
+  assert.equal(lookups, 1, "it stops at the first expansion past the limit");
+});
+
+Deno.test("tokenizeHaproxyLine() accepts a line of exactly 64 KiB and rejects one character more", () => {
+  const fill = (n: number) => `a ${"b".repeat(n - 1)}`; // "a" + n-1 "b"s = n characters in words
+  assert.equal(MAX_EXPANDED_LINE, 65_536);
+  assert.equal(words(fill(MAX_EXPANDED_LINE)).join("").length, MAX_EXPANDED_LINE);
+  assert.match(tokenizeHaproxyLine(fill(MAX_EXPANDED_LINE + 1)).error ?? "", /longer than 65536/);
+  const half = "y".repeat(MAX_EXPANDED_LINE / 2);
+  assert.equal(words(`"$V" "$V"`, { V: half }).join("").length, MAX_EXPANDED_LINE);
+  assert.match(
+    tokenizeHaproxyLine(`"$V" "$V" z`, { env: envOf({ V: half }) }).error ?? "",
+    /longer than/,
+  );
+  assert.match(
+    tokenizeHaproxyLine(`"\${V[*]}"`, { env: envOf({ V: `${half} ${half}` }) }).error ?? "",
+    /longer than/,
+    "a word-splitting expansion counts its spaces",
+  );
+});
+
+Deno.test("tokenizeHaproxyLine() does not count a long comment against the limit", () => {
+  assert.deepEqual(words(`crt a.pem # ${"c".repeat(200_000)}`), ["crt", "a.pem"]);
 });
