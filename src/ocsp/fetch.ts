@@ -2,8 +2,9 @@
  * Fetches an OCSP response over HTTP (RFC 6960 Appendix A, RFC 5019 §5):
  * GET when the URL plus the URL-encoded base64 request fits in 255 bytes,
  * else POST `application/ocsp-request`; one timeout covering connect and
- * body; a capped body; at most one redirect; status 200 and
- * `application/ocsp-response` required. Each request uses its own connection
+ * body; `Accept-Encoding: identity`, a Content-Encoding refused and the
+ * delivered bytes counted against the cap while reading; at most one
+ * redirect; status 200 and `application/ocsp-response` required. Each request uses its own connection
  * (`Connection: close`): simple responders such as OpenSSL's serve one
  * connection at a time and would otherwise wait on our idle pooled one.
  *
@@ -11,6 +12,16 @@
  */
 import { OcspFetchError } from "../errors/mod.ts";
 import { encodeBase64 } from "../certs/mod.ts";
+
+/**
+ * Headers of every request: no compression (Deno's fetch otherwise asks for
+ * gzip and br and inflates the body, so a tiny body could become gigabytes),
+ * and a connection of its own.
+ */
+const REQUEST_HEADERS: Readonly<Record<string, string>> = {
+  "accept-encoding": "identity",
+  connection: "close",
+};
 
 /** RFC 5019 §5: GET requests must be shorter than this. */
 export const MAX_GET_LENGTH = 255;
@@ -44,6 +55,29 @@ export function ocspGetUrl(url: string, request: Uint8Array): string {
   return url + sep + encodeURIComponent(encodeBase64(request));
 }
 
+/**
+ * Refuses a body sent with a Content-Encoding: stapled asks for `identity`
+ * and decodes nothing, so a compressed body could only be a misbehaving or
+ * hostile responder (a 1.6 KB brotli body inflates to 1 GiB).
+ */
+function checkEncoding(file: string, url: string, response: Response): void {
+  const header = response.headers.get("content-encoding");
+  if (header === null) return;
+  const codings = header.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
+  if (codings.every((c) => c === "identity")) return;
+  throw new OcspFetchError(
+    file,
+    url,
+    `response has Content-Encoding "${header.trim()}"; stapled asks for identity and decodes no compressed body`,
+  );
+}
+
+/**
+ * Reads the body, counting the bytes actually delivered (after any decoding
+ * the fetch implementation did) against `maxBytes`, and stops reading as soon
+ * as they exceed it. A Content-Length over the cap is refused before reading;
+ * one within it only sizes the buffer, it is not trusted as a bound.
+ */
 async function readCapped(
   file: string,
   url: string,
@@ -53,7 +87,6 @@ async function readCapped(
   const header = response.headers.get("content-length");
   const length = header === null ? NaN : Number(header);
   if (Number.isFinite(length) && length > maxBytes) {
-    await response.body?.cancel();
     throw new OcspFetchError(
       file,
       url,
@@ -61,29 +94,32 @@ async function readCapped(
     );
   }
   if (!response.body) return new Uint8Array();
-  // With a Content-Length within the cap, HTTP framing bounds the body: read
-  // it in one piece (a reader loop leaves ~23 KiB of garbage per fetch).
-  if (Number.isFinite(length)) return new Uint8Array(await response.arrayBuffer());
-  const chunks: Uint8Array[] = [];
+  // One buffer, sized by a plausible Content-Length, grown at most up to the
+  // cap: no list of chunks to join (a reader loop with chunks left ~23 KiB
+  // of garbage per fetch).
+  let buffer = new Uint8Array(
+    Number.isFinite(length) && length >= 0 ? length : Math.min(maxBytes, 16_384),
+  );
   let total = 0;
   const reader = response.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
+    if (total + value.length > maxBytes) {
+      await reader.cancel().catch(() => {});
       throw new OcspFetchError(file, url, `response body exceeds the ${maxBytes}-byte cap`);
     }
-    chunks.push(value);
+    if (total + value.length > buffer.length) {
+      const grown = new Uint8Array(
+        Math.min(maxBytes, Math.max(buffer.length * 2, total + value.length)),
+      );
+      grown.set(buffer.subarray(0, total));
+      buffer = grown;
+    }
+    buffer.set(value, total);
+    total += value.length;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return total === buffer.length ? buffer : buffer.slice(0, total);
 }
 
 function isRedirect(status: number): boolean {
@@ -98,7 +134,7 @@ function isRedirect(status: number): boolean {
  * @param request The DER OCSP request.
  * @param options Timeout, cap, redirects, signal, fetch.
  * @returns The response body bytes.
- * @throws {OcspFetchError} Network failure, timeout, redirect trouble, non-200 status, wrong content type, oversized body.
+ * @throws {OcspFetchError} Network failure, timeout, redirect trouble, non-200 status, wrong content type, a Content-Encoding, oversized body.
  */
 export async function fetchOcspResponse(
   url: string,
@@ -133,9 +169,9 @@ export async function fetchOcspResponse(
         ? {
           method: "POST",
           body: request as Uint8Array<ArrayBuffer>,
-          headers: { "content-type": "application/ocsp-request", connection: "close" },
+          headers: { "content-type": "application/ocsp-request", ...REQUEST_HEADERS },
         }
-        : { method: "GET", headers: { connection: "close" } };
+        : { method: "GET", headers: REQUEST_HEADERS };
       const response = await doFetch(target, { ...init, redirect: "manual", signal });
       if (isRedirect(response.status)) {
         await response.body?.cancel();
@@ -176,7 +212,13 @@ export async function fetchOcspResponse(
           }" is not application/ocsp-response (captive portal or error page?)`,
         );
       }
-      return await readCapped(file, url, response, maxBytes);
+      try {
+        checkEncoding(file, url, response);
+        return await readCapped(file, url, response, maxBytes);
+      } catch (err) {
+        await response.body?.cancel().catch(() => {});
+        throw err;
+      }
     }
   } catch (err) {
     if (err instanceof OcspFetchError) throw err;

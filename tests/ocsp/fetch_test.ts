@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
 import { OcspFetchError } from "../../src/errors/mod.ts";
 import { decodeBase64 } from "../../src/certs/mod.ts";
 import { fetchOcspResponse, MAX_GET_LENGTH, ocspGetUrl } from "../../src/ocsp/mod.ts";
@@ -274,5 +275,219 @@ Deno.test("fetchOcspResponse() says cancelled when its signal aborts", async () 
     await received.promise;
     controller.abort();
     await assertFetchError(pending, url, "cancelled");
+  });
+});
+
+// ------------------------------------------------- compressed and lying bodies
+
+/** What a raw responder got: the request head (request line and headers). */
+interface RawServer {
+  readonly url: string;
+  readonly heads: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A responder on 127.0.0.1 that answers every request with exactly the bytes
+ * `respond` writes (head and body), then closes the connection: it can send
+ * what Deno.serve would correct (a Content-Length that is not the body's).
+ */
+function startRawServer(respond: (conn: Deno.Conn) => Promise<void>): RawServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const heads: string[] = [];
+  const conns = new Set<Promise<void>>();
+  const serve = async (conn: Deno.Conn) => {
+    try {
+      let head = "";
+      const buf = new Uint8Array(4096);
+      while (!head.includes("\r\n\r\n")) {
+        const n = await conn.read(buf);
+        if (n === null) return;
+        head += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      heads.push(head.slice(0, head.indexOf("\r\n\r\n")));
+      await respond(conn);
+    } catch {
+      // the client went away: fine for a hostile responder
+    } finally {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      const done = serve(conn);
+      conns.add(done);
+      done.then(() => conns.delete(done));
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}`,
+    heads,
+    async close() {
+      listener.close();
+      await accepting.catch(() => {});
+      await Promise.all(conns);
+    },
+  };
+}
+
+function head(lines: string[]): Uint8Array {
+  return new TextEncoder().encode(`HTTP/1.1 200 OK\r\n${lines.join("\r\n")}\r\n\r\n`);
+}
+
+/** Zeros that inflate to `size` bytes, brotli-compressed (a few hundred bytes). */
+function brotliBomb(size: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(
+    brotliCompressSync(new Uint8Array(size), { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } }),
+  );
+}
+
+/** Zeros that inflate to `size` bytes, gzip-compressed (about size / 1000). */
+function gzipBomb(size: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(gzipSync(new Uint8Array(size), { level: 9 }));
+}
+
+/** 32 MiB once inflated: 512 times the cap, while the wire size is within it. */
+const INFLATED = 32 * 1024 * 1024;
+
+Deno.test("fetchOcspResponse() asks for identity and refuses a brotli bomb without inflating it", async () => {
+  const bomb = brotliBomb(INFLATED);
+  assert.ok(bomb.length < 65_536, `the bomb is ${bomb.length} bytes on the wire`);
+  const accepted: (string | null)[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    accepted.push(req.headers.get("accept-encoding"));
+    return new Response(bomb, {
+      headers: { "content-type": "application/ocsp-response", "content-encoding": "br" },
+    });
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/ocsp`;
+    await assertFetchError(
+      fetchOcspResponse(url, REQUEST, { file: "site.pem" }),
+      url,
+      'response has Content-Encoding "br"; stapled asks for identity and decodes no compressed body',
+    );
+    assert.deepEqual(accepted, ["identity"]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("fetchOcspResponse() refuses a gzip body whose Content-Length is its small wire size", async () => {
+  const bomb = gzipBomb(INFLATED);
+  assert.ok(bomb.length < 65_536, `the bomb is ${bomb.length} bytes on the wire`);
+  const server = startRawServer(async (conn) => {
+    await conn.write(head([
+      "content-type: application/ocsp-response",
+      "content-encoding: gzip",
+      `content-length: ${bomb.length}`,
+      "connection: close",
+    ]));
+    await conn.write(bomb);
+  });
+  try {
+    const url = `${server.url}/ocsp`;
+    await assertFetchError(
+      fetchOcspResponse(url, REQUEST, { file: "site.pem" }),
+      url,
+      'response has Content-Encoding "gzip"',
+    );
+    assert.match(server.heads[0], /^accept-encoding: identity$/im);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("fetchOcspResponse() counts the bytes it is handed, not the Content-Length, and stops at the cap", async () => {
+  // An HTTP stack that inflates transparently and keeps the wire length (as
+  // Deno's own fetch does when it asked for gzip): the Content-Length says
+  // ~32 KB while 32 MiB come out. Reading must stop just past the cap.
+  const bomb = gzipBomb(INFLATED);
+  const server = startRawServer(async (conn) => {
+    await conn.write(head([
+      "content-type: application/ocsp-response",
+      "content-encoding: gzip",
+      `content-length: ${bomb.length}`,
+      "connection: close",
+    ]));
+    await conn.write(bomb);
+  });
+  let delivered = 0;
+  const inflating: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const headers = new Headers(response.headers);
+    headers.delete("content-encoding");
+    const counted = response.body!.pipeThrough(
+      // Small compressed pieces, so the inflater emits pieces of ~64 KiB.
+      new TransformStream<Uint8Array, BufferSource>({
+        transform(chunk, controller) {
+          for (let at = 0; at < chunk.length; at += 64) {
+            controller.enqueue(chunk.slice(at, at + 64));
+          }
+        },
+      }),
+    ).pipeThrough(new DecompressionStream("gzip")).pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          delivered += chunk.length;
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(counted, { status: response.status, headers });
+  };
+  try {
+    const url = `${server.url}/ocsp`;
+    await assertFetchError(
+      fetchOcspResponse(url, REQUEST, { file: "site.pem", fetch: inflating }),
+      url,
+      "response body exceeds the 65536-byte cap",
+    );
+    assert.ok(delivered < 1024 * 1024, `${delivered} bytes were inflated before reading stopped`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("fetchOcspResponse() stops at the cap when a chunked body comes with a small Content-Length", async () => {
+  // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): the header
+  // says 100 bytes and 2 MiB follow.
+  const server = startRawServer(async (conn) => {
+    await conn.write(head([
+      "content-type: application/ocsp-response",
+      "content-length: 100",
+      "transfer-encoding: chunked",
+      "connection: close",
+    ]));
+    const chunk = new Uint8Array(0x10000);
+    const encoder = new TextEncoder();
+    for (let i = 0; i < 32; i++) {
+      await conn.write(encoder.encode("10000\r\n"));
+      await conn.write(chunk);
+      await conn.write(encoder.encode("\r\n"));
+    }
+    await conn.write(encoder.encode("0\r\n\r\n"));
+  });
+  try {
+    const url = `${server.url}/ocsp`;
+    await assertFetchError(
+      fetchOcspResponse(url, REQUEST, { file: "site.pem" }),
+      url,
+      "response body exceeds the 65536-byte cap",
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("fetchOcspResponse() accepts Content-Encoding: identity", async () => {
+  await withServer(async (server) => {
+    server.handler = () =>
+      new Response(BODY, {
+        headers: { "content-type": "application/ocsp-response", "content-encoding": "identity" },
+      });
+    assert.deepEqual(await fetchOcspResponse(`${server.url}/ocsp`, REQUEST), BODY);
   });
 });
