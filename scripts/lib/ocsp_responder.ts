@@ -100,6 +100,27 @@ function hashOf(key: CryptoKey): string {
   return alg.hash?.name ?? "SHA-256";
 }
 
+/**
+ * The content octets of the DER INTEGER holding the unsigned big-endian
+ * number `n`: leading zeros removed, and a 0x00 sign byte put back when the
+ * high bit is set (else the INTEGER would be negative, and OpenSSL refuses
+ * the signature).
+ *
+ * @param n An unsigned big-endian number (r or s of an ECDSA signature).
+ * @returns The minimal two's-complement encoding.
+ */
+export function derIntegerContent(n: Uint8Array): Uint8Array<ArrayBuffer> {
+  let i = 0;
+  while (i < n.length - 1 && n[i] === 0) i++;
+  const body = n.subarray(i);
+  if (body[0] & 0x80) {
+    const out = new Uint8Array(body.length + 1);
+    out.set(body, 1);
+    return out;
+  }
+  return body.slice();
+}
+
 /** Signs `data` with `issued`'s key, returning the algorithm and the DER signature. */
 export async function signWith(
   issued: Issued,
@@ -115,7 +136,10 @@ export async function signWith(
     );
     const half = raw.length / 2;
     const sig = new Uint8Array(AsnConvert.serialize(
-      new ECDSASigValue({ r: raw.slice(0, half).buffer, s: raw.slice(half).buffer }),
+      new ECDSASigValue({
+        r: derIntegerContent(raw.subarray(0, half)).buffer,
+        s: derIntegerContent(raw.subarray(half)).buffer,
+      }),
     ));
     return { alg: new AlgorithmIdentifier({ algorithm: ECDSA_OIDS[hash] }), sig };
   }
