@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { requirePeer } from "../_helpers/net.ts";
 import { parseConfigFile } from "../../src/cli/config_file.ts";
 import { CONFIG_SCHEMA } from "../../src/cli/config.ts";
 
@@ -52,10 +53,10 @@ const HAS_SYSTEMD_ANALYZE = await new Deno.Command("systemd-analyze", {
   args: ["--version"],
   stdout: "null",
   stderr: "null",
-}).output().then((o) => o.success, () => false);
-if (!HAS_SYSTEMD_ANALYZE) {
-  console.warn("systemd-analyze is not installed: the systemd unit is not verified");
-}
+}).output().then(
+  (o) => requirePeer(o.success, "systemd-analyze"),
+  () => requirePeer(false, "systemd-analyze"),
+);
 
 Deno.test({
   name: "systemd-analyze verify accepts the unit",
