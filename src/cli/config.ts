@@ -1,13 +1,14 @@
 /**
  * Resolves stapled's configuration: defaults, then the config files
- * (`./stapled.conf`, `~/.stapled.conf`, `/etc/stapled/stapled.conf`, the
- * `-c` file), then the command line, each later layer winning; checks the
- * result and turns it into a typed {@linkcode StapledConfig}.
+ * (`~/.stapled.conf`, `/etc/stapled/stapled.conf`, the `-c` file; none from
+ * the working directory), then the command line, each later layer winning;
+ * checks the result and turns it into a typed {@linkcode StapledConfig}.
  *
  * @module
  */
 import { ConfigError } from "../errors/mod.ts";
 import {
+  type ConfigFileContent,
   type ConfigSchema,
   defaultConfigPaths,
   mergeConfig,
@@ -215,8 +216,10 @@ export function resolveConfig(
 export interface LoadConfigOptions {
   /** The default config files, lowest precedence first. @default defaultConfigPaths() */
   defaultFiles?: string[];
-  /** Reads a text file. @default Deno.readTextFile */
-  readTextFile?: (path: string) => Promise<string>;
+  /** Reads a config file with its owner and mode. @default readConfigText */
+  readFile?: (path: string) => Promise<ConfigFileContent>;
+  /** The uid stapled runs as (see `readConfigFiles`). @default Deno.uid() */
+  uid?: number | null;
 }
 
 /**
@@ -225,7 +228,8 @@ export interface LoadConfigOptions {
  * @param cli The parsed command line.
  * @param options Which default files to read.
  * @returns The configuration.
- * @throws {ConfigError} For unreadable or invalid files and contradictory settings.
+ * @throws {ConfigError} For unreadable or invalid files, a file setting a
+ *   command that others could change, and contradictory settings.
  */
 export async function loadConfig(
   cli: CommandLine,
@@ -235,7 +239,8 @@ export async function loadConfig(
   const explicit = typeof cli.values.config === "string" ? cli.values.config : undefined;
   if (explicit) files.push(explicit);
   const results = await readConfigFiles(files, CONFIG_SCHEMA, {
-    readTextFile: options.readTextFile,
+    readFile: options.readFile,
+    uid: options.uid,
     required: explicit ? [explicit] : [],
   });
   const { config: _config, "check-config": checkConfig, ...cliValues } = cli.values;

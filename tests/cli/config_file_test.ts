@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  type ConfigFileContent,
   type ConfigSchema,
   defaultConfigPaths,
   mergeConfig,
   parseConfigFile,
   readConfigFiles,
+  readConfigText,
 } from "../../src/cli/config_file.ts";
 import { ConfigError } from "../../src/errors/mod.ts";
 
@@ -278,11 +280,11 @@ Deno.test("readConfigFiles() reports an unreadable file as a ConfigError", async
 });
 
 Deno.test("readConfigFiles() says why reading failed when permission is denied", async () => {
-  function readTextFile(): Promise<string> {
+  function readFile(): Promise<ConfigFileContent> {
     return Promise.reject(new Deno.errors.PermissionDenied("Permission denied (os error 13)"));
   }
   await assert.rejects(
-    readConfigFiles(["/etc/stapled/stapled.conf"], SCHEMA, { readTextFile }),
+    readConfigFiles(["/etc/stapled/stapled.conf"], SCHEMA, { readFile }),
     (err: unknown) =>
       err instanceof ConfigError &&
       err.message === "/etc/stapled/stapled.conf: cannot read the config file: permission denied",
@@ -290,13 +292,13 @@ Deno.test("readConfigFiles() says why reading failed when permission is denied",
 });
 
 Deno.test("readConfigFiles() fails for a missing required (-c) file", async () => {
-  function readTextFile(): Promise<string> {
+  function readFile(): Promise<ConfigFileContent> {
     return Promise.reject(new Deno.errors.NotFound("gone"));
   }
-  assert.deepEqual(await readConfigFiles(["./stapled.conf"], SCHEMA, { readTextFile }), []);
+  assert.deepEqual(await readConfigFiles(["/root/.stapled.conf"], SCHEMA, { readFile }), []);
   await assert.rejects(
-    readConfigFiles(["./stapled.conf", "/tmp/mine.conf"], SCHEMA, {
-      readTextFile,
+    readConfigFiles(["/root/.stapled.conf", "/tmp/mine.conf"], SCHEMA, {
+      readFile,
       required: ["/tmp/mine.conf"],
     }),
     (err: unknown) =>
@@ -307,23 +309,24 @@ Deno.test("readConfigFiles() fails for a missing required (-c) file", async () =
 Deno.test("readConfigFiles() passes on a bad value's ConfigError", async () => {
   const files: Record<string, string> = { "/x.conf": "verbosity=loud" };
   await assert.rejects(
-    readConfigFiles(["/x.conf"], SCHEMA, { readTextFile: (path) => Promise.resolve(files[path]) }),
+    readConfigFiles(["/x.conf"], SCHEMA, {
+      readFile: (path) => Promise.resolve({ text: files[path], uid: 0, mode: 0o644 }),
+    }),
     (err: unknown) => err instanceof ConfigError && err.file === "/x.conf:1",
   );
 });
 
-Deno.test("mergeConfig() lets later layers win: command line > -c > /etc > ~ > ./ > defaults", () => {
+Deno.test("mergeConfig() lets later layers win: command line > -c > /etc > ~ > defaults", () => {
   const defaults = { verbosity: 3, "minimum-validity": 7200, recursive: false, logdir: "/d" };
-  const cwd = { verbosity: 0, "cert-paths": ["/cwd"], logdir: "/cwd" };
-  const home = { verbosity: 1, "cert-paths": ["/home"] };
+  const home = { verbosity: 1, "cert-paths": ["/home"], logdir: "/home" };
   const etc = { verbosity: 2, recursive: true };
   const named = { "minimum-validity": 60 };
   const commandLine = { verbosity: 4, logdir: undefined };
-  assert.deepEqual(mergeConfig([defaults, cwd, home, etc, named, commandLine]), {
+  assert.deepEqual(mergeConfig([defaults, home, etc, named, commandLine]), {
     verbosity: 4,
     "minimum-validity": 60,
     recursive: true,
-    logdir: "/cwd",
+    logdir: "/home",
     "cert-paths": ["/home"],
   });
 });
@@ -345,11 +348,121 @@ Deno.test("mergeConfig() replaces lists instead of appending and copies them", (
   assert.notEqual(merged["cert-paths"], list);
 });
 
-Deno.test("defaultConfigPaths() lists ./, ~ and /etc, lowest precedence first", () => {
+Deno.test("defaultConfigPaths() lists ~ and /etc, lowest precedence first, and nothing in the working directory", () => {
   assert.deepEqual(defaultConfigPaths("/home/op/"), [
-    "./stapled.conf",
     "/home/op/.stapled.conf",
     "/etc/stapled/stapled.conf",
   ]);
-  assert.deepEqual(defaultConfigPaths(""), ["./stapled.conf", "/etc/stapled/stapled.conf"]);
+  assert.deepEqual(defaultConfigPaths(""), ["/etc/stapled/stapled.conf"]);
+});
+
+// ------------------------------------------- who may set a command stapled runs
+
+const COMMAND_SCHEMA: ConfigSchema = { ...SCHEMA, "on-update": "string" };
+
+/** A temp dir with `stapled.conf` holding `text` at `mode`. */
+async function withConfig(
+  text: string,
+  mode: number,
+  fn: (file: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-conf-" });
+  const file = `${dir}/stapled.conf`;
+  try {
+    await Deno.writeTextFile(file, text);
+    await Deno.chmod(file, mode); // exactly, whatever the umask
+    await fn(file);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const ON_UPDATE = "verbosity=2\non-update=systemctl reload nginx\n";
+
+Deno.test("a config file that others may write is refused when it sets on-update", async () => {
+  for (const mode of [0o666, 0o646, 0o664, 0o620]) {
+    await withConfig(ON_UPDATE, mode, async (file) => {
+      await assert.rejects(readConfigFiles([file], COMMAND_SCHEMA), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(
+          err.message,
+          `${file}: refusing the config file: it sets on-update (a command stapled runs) but is` +
+            ` writable by group or others (mode ${mode.toString(8).padStart(4, "0")});` +
+            ` chmod go-w ${file}`,
+        );
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("a config file owned by the running user with mode 0644 may set on-update", async () => {
+  for (const mode of [0o644, 0o600, 0o400]) {
+    await withConfig(ON_UPDATE, mode, async (file) => {
+      const [result] = await readConfigFiles([file], COMMAND_SCHEMA);
+      assert.deepEqual(result.values, { verbosity: 2, "on-update": "systemctl reload nginx" });
+    });
+  }
+});
+
+Deno.test("a config file that others may write is still read when it sets no command", async () => {
+  await withConfig("verbosity=2\n", 0o666, async (file) => {
+    const [result] = await readConfigFiles([file], COMMAND_SCHEMA);
+    assert.deepEqual(result.values, { verbosity: 2 });
+  });
+});
+
+Deno.test({
+  name: "a config file owned by another user is refused when it sets on-update",
+  ignore: Deno.uid() !== 0, // only root can give a file away
+  fn: async () => {
+    await withConfig(ON_UPDATE, 0o644, async (file) => {
+      await Deno.chown(file, 65534, null);
+      await assert.rejects(
+        readConfigFiles([file], COMMAND_SCHEMA),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message ===
+            `${file}: refusing the config file: it sets on-update (a command stapled runs) but is` +
+              ` owned by uid 65534, not by root or uid 0 (the user stapled runs as); chown root ${file}`,
+      );
+    });
+  },
+});
+
+Deno.test("a config file owned by neither root nor the given uid is refused when it sets on-update", async () => {
+  await withConfig(ON_UPDATE, 0o644, async (file) => {
+    const owner = Deno.statSync(file).uid!;
+    const content = { text: ON_UPDATE, uid: owner === 0 ? 1000 : owner, mode: 0o644 };
+    await assert.rejects(
+      readConfigFiles([file], COMMAND_SCHEMA, {
+        readFile: () => Promise.resolve(content),
+        uid: content.uid + 1,
+      }),
+      new RegExp(`is owned by uid ${content.uid}, not by root or uid ${content.uid + 1} `),
+    );
+    // Root's files are trusted whoever stapled runs as.
+    const [ok] = await readConfigFiles([file], COMMAND_SCHEMA, {
+      readFile: () => Promise.resolve({ ...content, uid: 0 }),
+      uid: 4242,
+    });
+    assert.equal(ok.values["on-update"], "systemctl reload nginx");
+  });
+});
+
+Deno.test("readConfigText() refuses a FIFO instead of blocking on it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/stapled.conf`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success);
+    await assert.rejects(
+      readConfigText(fifo),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message === `${fifo}: cannot read the config file: it is not a regular file`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

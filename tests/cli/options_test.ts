@@ -143,15 +143,17 @@ Deno.test("--help and --version print and ask to exit 0", () => {
 
 Deno.test("config files merge under the command line, -c above the default files", async () => {
   const files: Record<string, string> = {
-    "./stapled.conf": "minimum-validity=100\nrenewal-threads=3\n",
+    "/root/.stapled.conf": "minimum-validity=100\nrenewal-threads=3\n",
     "/etc/stapled/stapled.conf": "[certfiles]\ncert-paths=[/etc/a, /etc/b]\nrenewal-threads=5\n",
     "/tmp/mine.conf": "renewal-threads=6\nbogus-key=1\n",
   };
-  const readTextFile = (p: string) =>
-    p in files ? Promise.resolve(files[p]) : Promise.reject(new Deno.errors.NotFound(p));
+  const readFile = (p: string) =>
+    p in files
+      ? Promise.resolve({ text: files[p], uid: 0, mode: 0o644 })
+      : Promise.reject(new Deno.errors.NotFound(p));
   const cfg = await loadConfig(parse(["-c", "/tmp/mine.conf", "-t", "7"]), {
-    defaultFiles: ["./stapled.conf", "/etc/stapled/stapled.conf"],
-    readTextFile,
+    defaultFiles: ["/root/.stapled.conf", "/etc/stapled/stapled.conf"],
+    readFile,
   });
   assert.equal(cfg.renewalThreads, 7);
   assert.equal(cfg.minimumValidity, 100);
@@ -159,11 +161,11 @@ Deno.test("config files merge under the command line, -c above the default files
   assert.match(cfg.warnings.join("\n"), /\/tmp\/mine\.conf:2: unknown option bogus-key/);
   const noCli = await loadConfig(parse(["-c", "/tmp/mine.conf"]), {
     defaultFiles: ["/etc/stapled/stapled.conf"],
-    readTextFile,
+    readFile,
   });
   assert.equal(noCli.renewalThreads, 6);
   await assert.rejects(
-    loadConfig(parse(["-c", "/nope.conf"]), { defaultFiles: [], readTextFile }),
+    loadConfig(parse(["-c", "/nope.conf"]), { defaultFiles: [], readFile }),
     ConfigError,
   );
 });
