@@ -54,6 +54,15 @@ export interface ReadBundleOptions {
   now?: Date;
   /** Reads a file. @default Deno.readFile */
   readFile?: (path: string) => Promise<Uint8Array>;
+  /**
+   * The file the issuer is read from when the bundle lacks it (HAProxy's
+   * `<base>.issuer`), or `null` when no issuer file may be used (HAProxy
+   * would not read one: `ssl-load-extra-files` without `issuer`).
+   * @default `${path}.issuer`
+   */
+  issuerFile?: string | null;
+  /** With `issuerFile: null`: why, and what to do; it ends the "issuer missing" error. */
+  issuerHint?: string;
 }
 
 /** How the reason of a CertParsingError for a missing issuer starts. */
@@ -150,11 +159,10 @@ function leafInfo(leaf: ParsedCert): LeafInfo {
 }
 
 async function readIssuerFile(
-  path: string,
+  issuerPath: string,
   read: (p: string) => Promise<Uint8Array>,
   cache: CertCache,
 ): Promise<ParsedCert[] | undefined> {
-  const issuerPath = `${path}.issuer`;
   let bytes: Uint8Array;
   try {
     bytes = await read(issuerPath);
@@ -170,11 +178,11 @@ async function readIssuerFile(
  *
  * @param path The certificate file (used for messages and to find `<path>.issuer`).
  * @param bytes The file's contents.
- * @param options Cache, clock and file reader.
+ * @param options Cache, clock, file reader and issuer file.
  * @returns The bundle, or a {@linkcode NoOcspBundle} when the leaf names no OCSP responder.
  * @throws {CertParsingError} No certificate, corrupt PEM/DER, several leaves, issuer missing.
  * @throws {CertValidationError} The issuer did not sign the leaf, or the leaf expired.
- * @throws {CertFileAccessError} `<path>.issuer` exists but cannot be read.
+ * @throws {CertFileAccessError} The issuer file exists but cannot be read.
  */
 export async function parseBundle(
   path: string,
@@ -182,6 +190,7 @@ export async function parseBundle(
   options: ReadBundleOptions = {},
 ): Promise<CertBundle | NoOcspBundle> {
   const { cache = defaultCache, now = new Date(), readFile = Deno.readFile } = options;
+  const issuerPath = options.issuerFile === undefined ? `${path}.issuer` : options.issuerFile;
   const certs = parseAll(path, certificatesIn(path, bytes), cache, "certificate");
   const leaf = findLeaf(path, certs);
   const info = leafInfo(leaf);
@@ -198,11 +207,19 @@ export async function parseBundle(
   let source: CertBundle["issuerSource"] = "bundle";
   let candidates = named(certs);
   if (candidates.length === 0) {
-    const fromFile = await readIssuerFile(path, readFile, cache);
+    if (issuerPath === null) {
+      throw new CertParsingError(
+        path,
+        `${ISSUER_MISSING}: the issuing CA of "${leaf.subject}" is not in the bundle${
+          options.issuerHint ? `; ${options.issuerHint}` : ""
+        }`,
+      );
+    }
+    const fromFile = await readIssuerFile(issuerPath, readFile, cache);
     if (!fromFile) {
       throw new CertParsingError(
         path,
-        `${ISSUER_MISSING}: the issuing CA of "${leaf.subject}" is neither in the bundle nor in ${path}.issuer`,
+        `${ISSUER_MISSING}: the issuing CA of "${leaf.subject}" is neither in the bundle nor in ${issuerPath}`,
       );
     }
     candidates = named(fromFile);
@@ -210,7 +227,7 @@ export async function parseBundle(
     if (candidates.length === 0) {
       throw new CertValidationError(
         path,
-        `${path}.issuer holds "${
+        `${issuerPath} holds "${
           fromFile.map((c) => c.subject).join(", ")
         }", not the issuer of "${leaf.subject}"`,
       );

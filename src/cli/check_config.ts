@@ -2,17 +2,37 @@
  * `--check-config`: reads everything stapled would read (config files,
  * HAProxy configurations, certificate paths, every certificate bundle) and
  * prints what it found: each certificate with its staple file, OCSP URLs,
- * issuer and sockets, and each socket. Contacts no responder and no socket.
+ * issuer and sockets (and, for a certificate of a HAProxy configuration,
+ * whether HAProxy loads its staple and why: `ssl-load-extra-files`), and
+ * each socket. Contacts no responder and no socket.
  * Exit 0 when everything could be read, 2 when something could not.
  *
  * @module
  */
-import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
+import { CertCache, hasOcsp, ISSUER_MISSING, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
 import { formatSocketAddress } from "../haproxy/address.ts";
-import { staplePathFor } from "../staples/mod.ts";
+import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import type { StapledConfig } from "./config.ts";
 import { listSourceFiles, type ResolvedSources } from "./sources.ts";
+
+/**
+ * When HAProxy loads a staple it cannot match to an issuer, it refuses to
+ * start: name such a staple already on disk (left by an earlier run).
+ */
+async function refusedStapleNote(
+  reason: string,
+  files: { staple: string; loadedAtStart: boolean },
+): Promise<string> {
+  const staple = files.staple;
+  if (!reason.startsWith(ISSUER_MISSING) || !files.loadedAtStart) return "";
+  try {
+    await Deno.lstat(staple);
+  } catch {
+    return "";
+  }
+  return `; ${staple} exists and makes HAProxy refuse to start: remove it`;
+}
 
 /**
  * Prints the configuration check.
@@ -43,23 +63,26 @@ export async function checkConfig(
     total++;
     const sockets = [...new Set(file.sockets.map(formatSocketAddress))];
     const via = sockets.length ? `; pushed to ${sockets.join(", ")}` : "; not pushed";
+    const files = haproxyStapleFiles(file.path, file);
     try {
-      const bundle = await readBundle(file.path, { cache });
+      const { issuerFile, issuerHint } = files;
+      const bundle = await readBundle(file.path, { cache, issuerFile, issuerHint });
       if (!hasOcsp(bundle)) {
         print(`  ${file.path}: no OCSP URL, skipped`);
         continue;
       }
       stapleable++;
-      const issuer = bundle.issuerSource === "bundle" ? "in the bundle" : "in the .issuer file";
+      const issuer = bundle.issuerSource === "bundle" ? "in the bundle" : `in ${issuerFile}`;
+      const decision = files.decision ? ` (${files.decision})` : "";
       print(
-        `  ${file.path}: OCSP ${bundle.ocspUrls.join(", ")}; issuer ${issuer}; staple ${
-          staplePathFor(file.path, file.naming)
-        }${via}`,
+        `  ${file.path}: OCSP ${
+          bundle.ocspUrls.join(", ")
+        }; issuer ${issuer}; staple ${files.staple}${decision}${via}`,
       );
     } catch (err) {
       problems++;
       const reason = err instanceof StapledError ? err.reason : describeError(err);
-      print(`  ${file.path}: ERROR: ${reason}`);
+      print(`  ${file.path}: ERROR: ${reason}${await refusedStapleNote(reason, files)}`);
     }
   }
   print("sockets:");

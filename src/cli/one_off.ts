@@ -10,6 +10,7 @@ import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import type { StapleNaming } from "../staples/mod.ts";
+import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import type { CertSource, StapleSink } from "../daemon/mod.ts";
 import type { HaproxySocketAddress } from "../haproxy/address.ts";
 import { listSourceFiles } from "./sources.ts";
@@ -34,6 +35,8 @@ export interface OneOffTarget {
   path: string;
   /** Staple naming. @default "append" */
   naming?: StapleNaming;
+  /** HAProxy's `ssl-load-extra-files` for it (where the issuer may come from). */
+  extraFiles?: HaproxyExtraFiles;
 }
 
 /** Options of {@linkcode runOneOff}. */
@@ -90,7 +93,8 @@ async function stapleOne(
   const path = target.path;
   const now = options.now ?? (() => new Date());
   try {
-    const bundle = await readBundle(path, { cache, now: now() });
+    const { issuerFile, issuerHint } = haproxyStapleFiles(path, target);
+    const bundle = await readBundle(path, { cache, now: now(), issuerFile, issuerHint });
     if (!hasOcsp(bundle)) {
       log.info("no OCSP URL in the certificate, skipped", { cert: path });
       return {
@@ -182,7 +186,11 @@ export async function runOneOff(
 ): Promise<OneOffSummary> {
   const { files, warnings } = await listSourceFiles(sources);
   for (const w of warnings) log.warn("{warning}", { warning: w });
-  const targets: OneOffTarget[] = files.map((f) => ({ path: f.path, naming: f.naming }));
+  const targets: OneOffTarget[] = files.map((f) => ({
+    path: f.path,
+    naming: f.naming,
+    extraFiles: f.extraFiles,
+  }));
   const socketsOf = new Map(files.map((f) => [f.path, f.sockets]));
   if (targets.length === 0) {
     log.warn("no certificate files found in {paths}", {

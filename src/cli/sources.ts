@@ -15,6 +15,7 @@ import { readHaproxyConfigs } from "../haproxy/config/mod.ts";
 import type { StapledConfig } from "./config.ts";
 import { findCertFiles } from "../finder/mod.ts";
 import type { StapleNaming } from "../staples/mod.ts";
+import type { HaproxyExtraFiles } from "../haproxy/config/mod.ts";
 
 /** Certificate sources and what reading the HAProxy configurations said. */
 export interface ResolvedSources {
@@ -63,6 +64,7 @@ export async function resolveSources(
       list.map(formatSocketAddress),
       source.naming ?? "append",
       source.find,
+      source.extraFiles,
     ]);
     const group = groups.get(key);
     if (group) group.paths.push(path);
@@ -91,6 +93,7 @@ export async function resolveSources(
           find: entry.kind === "dir" ? { ...find, extensions: ["*"], recursive: false } : find,
           sockets: own,
           naming: entry.stapleNaming,
+          extraFiles: entry.extraFiles,
         });
       }
       if (result.certs.length === 0) {
@@ -118,6 +121,8 @@ export interface SourceFile {
   path: string;
   /** How its staple is named (from the first source that lists it). */
   naming?: StapleNaming;
+  /** HAProxy's `ssl-load-extra-files` for it (from the first source that lists it). */
+  extraFiles?: HaproxyExtraFiles;
   /** The sockets of every source that lists it. */
   sockets: HaproxySocketAddress[];
 }
@@ -142,6 +147,7 @@ export async function listSourceFiles(
       else {byPath.set(file.path, {
           path: file.path,
           naming: source.naming,
+          extraFiles: source.extraFiles,
           sockets: [...(source.sockets ?? [])],
         });}
     }

@@ -18,6 +18,7 @@ import { dumpStackTrace, RepeatFilter, repeatNote } from "../log/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import { type Clock, Scheduler, systemClock, type Task } from "../scheduler/mod.ts";
 import { type StapleNaming, staplePathFor } from "../staples/mod.ts";
+import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import { fileRetryDelay, nextRenewalAt, renewalRetryDelay } from "./policy.ts";
 
 const log = getLogger(["stapled", "daemon"]);
@@ -32,6 +33,8 @@ export interface CertSource<Socket = unknown> {
   sockets?: readonly Socket[];
   /** How staple files are named. @default "append" */
   naming?: StapleNaming;
+  /** HAProxy's `ssl-load-extra-files` for these certificates (where the issuer may come from). */
+  extraFiles?: HaproxyExtraFiles;
 }
 
 /** Receives staples for HAProxy; the daemon does not wait for it. */
@@ -407,7 +410,16 @@ export class Daemon<Socket = unknown> {
     if (!entry) return;
     let bundle;
     try {
-      bundle = await readBundle(path, { cache: this.#cache, now: new Date(this.#clock.now()) });
+      const { issuerFile, issuerHint } = haproxyStapleFiles(
+        path,
+        this.#options.sources[[...entry.sources][0]] ?? {},
+      );
+      bundle = await readBundle(path, {
+        cache: this.#cache,
+        now: new Date(this.#clock.now()),
+        issuerFile,
+        issuerHint,
+      });
     } catch (err) {
       if (!(err instanceof StapledError)) throw err;
       if (task.signal.aborted) return;

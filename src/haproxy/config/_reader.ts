@@ -15,7 +15,12 @@ import { evaluateHaproxyCondition } from "./evaluate_condition.ts";
 import { parseCrtList } from "./parse_crt_list.ts";
 import { readSocketAddress } from "../address.ts";
 import { tokenizeHaproxyLine } from "./tokenize_line.ts";
-import type { HaproxyCertEntry, HaproxyConfigResult, HaproxySocketAddress } from "./types.ts";
+import type {
+  HaproxyCertEntry,
+  HaproxyConfigResult,
+  HaproxyExtraFiles,
+  HaproxySocketAddress,
+} from "./types.ts";
 
 const EXTRA_FILES = ["bundle", "sctl", "ocsp", "issuer", "key"];
 /** HAProxy's SSL_SOCK_KEYTYPE_NAMES, tried when a `crt` file is missing. */
@@ -33,7 +38,8 @@ export class ConfigReader {
   #warnings: string[] = [];
   #crtBase: string | undefined;
   #delExt = false;
-  #extraFiles = new Set(EXTRA_FILES);
+  #extraFiles: HaproxyExtraFiles = { ocsp: true, issuer: true };
+  #bundles = true;
   #unixPrefix = "";
   #defaultPath: { mode: string; origin: string } = { mode: "current", origin: "" };
   #file = "";
@@ -172,20 +178,33 @@ export class ConfigReader {
     }
   }
 
+  /**
+   * `ssl-load-extra-files`, as src/cfgparse-ssl.c parses it: `all` or `none`
+   * alone, or some of the other keywords; the last line before a `bind`
+   * applies to it. HAProxy refuses a bad line; stapled keeps the setting it had.
+   */
   #loadExtraFiles(words: string[], where: string): void {
     const values = words.slice(1);
     const all = values.length === 1 && values[0] === "all";
     const none = values.length === 1 && values[0] === "none";
     if (!values.length || !all && !none && values.some((v) => !EXTRA_FILES.includes(v))) {
       this.#warnings.push(
-        `${where}: 'ssl-load-extra-files' expects none, all, or some of ${EXTRA_FILES.join(", ")}`,
+        `${where}: 'ssl-load-extra-files' expects none, all, or some of ${
+          EXTRA_FILES.join(", ")
+        } (HAProxy refuses this line); keeping the previous setting`,
       );
       return;
     }
-    this.#extraFiles = new Set(all ? EXTRA_FILES : none ? [] : values);
-    if (!this.#extraFiles.has("ocsp")) {
+    const set = new Set(all ? EXTRA_FILES : none ? [] : values);
+    this.#bundles = set.has("bundle");
+    this.#extraFiles = { ocsp: set.has("ocsp"), issuer: set.has("issuer"), origin: where };
+    if (!set.has("ocsp")) {
       this.#warnings.push(
-        `${where}: 'ssl-load-extra-files' without 'ocsp': HAProxy will not load .ocsp files`,
+        `${where}: 'ssl-load-extra-files' without 'ocsp': HAProxy does not load .ocsp files when it starts; stapled still writes them and pushes each staple over the stats socket (HAProxy serves it until it reloads)`,
+      );
+    } else if (!set.has("issuer")) {
+      this.#warnings.push(
+        `${where}: 'ssl-load-extra-files' without 'issuer': HAProxy does not read .issuer files, so a certificate whose issuer is not in its bundle gets no staple (HAProxy refuses to start with a .ocsp it cannot match)`,
       );
     }
   }
@@ -283,7 +302,7 @@ export class ConfigReader {
       return;
     }
     let bundled = 0;
-    if (this.#extraFiles.has("bundle")) {
+    if (this.#bundles) {
       for (const extension of BUNDLE_EXTENSIONS) {
         if (await this.#kind(`${path}.${extension}`) !== "file") continue;
         this.#addCert(`${path}.${extension}`, `${haproxyPath}.${extension}`, "file", origin);
@@ -312,6 +331,7 @@ export class ConfigReader {
     if (this.#certKeys.has(key)) return;
     this.#certKeys.add(key);
     const stapleNaming = this.#delExt ? "replace-ext" : "append";
-    this.#certs.push({ path, haproxyPath, kind, origin, stapleNaming });
+    const extraFiles = { ...this.#extraFiles };
+    this.#certs.push({ path, haproxyPath, kind, origin, stapleNaming, extraFiles });
   }
 }

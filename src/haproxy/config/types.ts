@@ -17,6 +17,25 @@
 export type { StapleNaming } from "../../staples/mod.ts";
 import type { StapleNaming } from "../../staples/mod.ts";
 
+/**
+ * What HAProxy's `ssl-load-extra-files` lets it read beside a certificate:
+ * the setting in effect when the certificate's `bind` line is parsed
+ * (src/ssl_ckch.c `ssl_sock_load_files_into_ckch()`). Only what matters to
+ * staples is kept; `bundle` is applied when the `crt` is looked up, `key`
+ * and `sctl` do not concern staples.
+ */
+export interface HaproxyExtraFiles {
+  /** `ocsp`: HAProxy loads the staple file (`<base>.ocsp`) when it starts. */
+  ocsp: boolean;
+  /**
+   * `issuer`: HAProxy reads `<base>.issuer` when it loaded a staple file and
+   * the bundle holds no issuer of the certificate.
+   */
+  issuer: boolean;
+  /** The `ssl-load-extra-files` line in effect (`"file:line"`); absent for HAProxy's default, `all`. */
+  origin?: string;
+}
+
 /** One certificate file or directory a `bind` line (or crt-list) serves. */
 export interface HaproxyCertEntry {
   /** Absolute, normalised path. */
@@ -33,6 +52,8 @@ export interface HaproxyCertEntry {
   origin: string;
   /** How HAProxy names the staple of this certificate (or of each file in the directory). */
   stapleNaming: StapleNaming;
+  /** Which extra files HAProxy reads beside it (`ssl-load-extra-files`). */
+  extraFiles: HaproxyExtraFiles;
 }
 
 /** A stats socket stapled can connect to. */

@@ -149,13 +149,76 @@ Deno.test("readHaproxyConfig() marks staples as replace-ext after ssl-load-extra
   });
 });
 
-Deno.test("readHaproxyConfig() warns when ssl-load-extra-files keeps HAProxy from loading .ocsp", async () => {
+Deno.test("readHaproxyConfig() warns when ssl-load-extra-files keeps HAProxy from loading .ocsp or .issuer files", async () => {
   await withTempDir(async (dir) => {
-    await writeFiles(dir, { "h.cfg": "global\n    ssl-load-extra-files key issuer\n" });
+    await writeFiles(dir, {
+      "h.cfg": "global\n    ssl-load-extra-files key issuer\n    ssl-load-extra-files key ocsp\n" +
+        "    ssl-load-extra-files all key\n    ssl-load-extra-files ocsp nope\n",
+    });
     const result = await readHaproxyConfig(`${dir}/h.cfg`);
     assert.deepEqual(warningsOf(result, dir), [
-      "$D/h.cfg:2: 'ssl-load-extra-files' without 'ocsp': HAProxy will not load .ocsp files",
+      "$D/h.cfg:2: 'ssl-load-extra-files' without 'ocsp': HAProxy does not load .ocsp files when it starts; stapled still writes them and pushes each staple over the stats socket (HAProxy serves it until it reloads)",
+      "$D/h.cfg:3: 'ssl-load-extra-files' without 'issuer': HAProxy does not read .issuer files, so a certificate whose issuer is not in its bundle gets no staple (HAProxy refuses to start with a .ocsp it cannot match)",
+      "$D/h.cfg:4: 'ssl-load-extra-files' expects none, all, or some of bundle, sctl, ocsp, issuer, key (HAProxy refuses this line); keeping the previous setting",
+      "$D/h.cfg:5: 'ssl-load-extra-files' expects none, all, or some of bundle, sctl, ocsp, issuer, key (HAProxy refuses this line); keeping the previous setting",
     ]);
+  });
+});
+
+Deno.test("readHaproxyConfig() gives each certificate the ssl-load-extra-files in effect at its bind line", async () => {
+  await withTempDir(async (dir) => {
+    await writeFiles(dir, {
+      "a.pem": "",
+      "b.pem": "",
+      "c.pem": "",
+      "d.pem": "",
+      "e.pem": "",
+      "list.txt": "c.pem\n",
+      "h.cfg": [
+        "global",
+        `    crt-base ${dir}`,
+        FRONTEND_HEAD.trimEnd(),
+        "    bind :443 ssl crt a.pem",
+        "global",
+        "    ssl-load-extra-files key ocsp",
+        "frontend two",
+        "    bind :444 ssl crt b.pem crt-list list.txt crt a.pem",
+        "global",
+        "    ssl-load-extra-files none",
+        "frontend three",
+        "    bind :445 ssl crt d.pem",
+        "global",
+        "    ssl-load-extra-files ocsp issuer",
+        "frontend four",
+        "    bind :446 ssl crt e.pem",
+        "",
+      ].join("\n"),
+    });
+    const result = await readHaproxyConfig(`${dir}/h.cfg`);
+    assert.deepEqual(
+      result.certs.map((c) => [c.path.replace(dir, "$D"), c.extraFiles]),
+      [
+        // HAProxy's default is all; a.pem keeps what it was first loaded with.
+        ["$D/a.pem", { ocsp: true, issuer: true }],
+        ["$D/b.pem", { ocsp: true, issuer: false, origin: `${dir}/h.cfg:8` }],
+        ["$D/c.pem", { ocsp: true, issuer: false, origin: `${dir}/h.cfg:8` }],
+        ["$D/d.pem", { ocsp: false, issuer: false, origin: `${dir}/h.cfg:12` }],
+        ["$D/e.pem", { ocsp: true, issuer: true, origin: `${dir}/h.cfg:16` }],
+      ],
+    );
+  });
+});
+
+Deno.test("readHaproxyConfig() looks for bundle files (<crt>.rsa, ...) only while ssl-load-extra-files has bundle", async () => {
+  await withTempDir(async (dir) => {
+    await writeFiles(dir, {
+      "site.pem.rsa": "",
+      "h.cfg": `global\n    ssl-load-extra-files ocsp issuer key\n${FRONTEND_HEAD}` +
+        `    bind :443 ssl crt ${dir}/site.pem\n`,
+    });
+    const result = await readHaproxyConfig(`${dir}/h.cfg`);
+    assert.deepEqual(result.certs.map((c) => c.path), [`${dir}/site.pem`]);
+    assert.match(result.warnings.at(-1) ?? "", /certificate .*site\.pem does not exist/);
   });
 });
 
