@@ -12,7 +12,8 @@ import { exists } from "../_helpers/fs.ts";
 import { HAPROXY, servedStaple, startHaproxy } from "../_helpers/haproxy.ts";
 import { hasCommand } from "../_helpers/net.ts";
 import { opensslResponder, opensslVerifyStaple } from "../_helpers/openssl_responder.ts";
-import { runStapled } from "../_helpers/run_stapled.ts";
+import { Lines } from "../_helpers/output.ts";
+import { runStapled, spawnStapled, stopStapled } from "../_helpers/run_stapled.ts";
 
 const haveTools = HAPROXY !== undefined && await hasCommand("openssl");
 
@@ -140,6 +141,31 @@ Deno.test({
           /issuer in the bundle; staple .*bundled\.pem\.ocsp \(loaded by HAProxy when it starts \(ssl-load-extra-files at .*:2 has 'ocsp'\); its issuer must be in the bundle \(no 'issuer'\)\)/,
         );
         await Deno.remove(`${d}/file.pem.ocsp`);
+      },
+    );
+
+    await t.step(
+      "the daemon applies the same rule: no staple without a findable issuer, haproxy -c passes",
+      async () => {
+        const d = `${dir}/no-issuer`;
+        await Deno.remove(`${d}/bundled.pem.ocsp`);
+        const cfg = `${d}/haproxy.cfg`;
+        const child = spawnStapled(["--haproxy-config", cfg, "--no-watch"]);
+        const err = new Lines(child.stderr);
+        const out = new Lines(child.stdout);
+        try {
+          await err.waitFor(/bundled\.pem\] staple fetched from/);
+          await err.waitFor(
+            /file\.pem\] issuer missing: .*add 'issuer' to ssl-load-extra-files or put the issuer in the bundle; looking again in/,
+          );
+          assert.equal(await stopStapled(child, [err, out]), 0);
+        } finally {
+          await stopStapled(child, [err, out]);
+        }
+        assert.equal(await exists(`${d}/file.pem.ocsp`), false);
+        await verify(`${d}/bundled.pem.ocsp`, noIssuer.bundled);
+        const haproxy = await haproxyCheck(cfg);
+        assert.ok(haproxy.ok, haproxy.output);
       },
     );
 
