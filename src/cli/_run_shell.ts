@@ -1,11 +1,17 @@
 /**
- * Runs one `sh -c` command for `--on-update`: in its own session (through
- * `setsid` when present) so a timeout can kill the whole process group, with
- * its output handed over line by line.
+ * Runs one `/bin/sh -c` command for `--on-update`: in its own session
+ * (through `setsid` when present) so a timeout can kill the whole process
+ * group, with its output handed over line by line.
  *
  * @module
  */
 import { findSetsid } from "./_setsid.ts";
+
+/**
+ * The shell `--on-update` commands run in, by absolute path: stapled may
+ * start only this and `setsid` (`scripts/lib/permissions.ts`).
+ */
+export const SHELL_PATH = "/bin/sh";
 
 /** One run of a shell command. */
 export interface ShellRun {
@@ -74,7 +80,7 @@ async function pumpLines(
  * Runs `sh -c command` to its end, killing it (and its process group) when it
  * runs longer than the timeout: SIGTERM, then SIGKILL after a grace period.
  *
- * Needs `--allow-run`.
+ * Needs `--allow-run` for `setsid` and {@linkcode SHELL_PATH}.
  *
  * @param run The command, its environment, timeout and output handler.
  * @param options Grace periods and `setsid`.
@@ -84,8 +90,8 @@ async function pumpLines(
 export async function runShell(run: ShellRun, options: RunShellOptions = {}): Promise<ShellResult> {
   const { killGraceMs = 2000, drainMs = 1000 } = options;
   const setsid = options.setsid === undefined ? await findSetsid() : options.setsid;
-  const child = new Deno.Command(setsid ?? "sh", {
-    args: setsid ? ["sh", "-c", run.command] : ["-c", run.command],
+  const child = new Deno.Command(setsid ?? SHELL_PATH, {
+    args: setsid ? [SHELL_PATH, "-c", run.command] : ["-c", run.command],
     env: run.env,
     stdin: "null",
     stdout: "piped",

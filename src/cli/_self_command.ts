@@ -1,11 +1,13 @@
 /**
- * How to start this same program again: the compiled binary alone, or the
- * deno binary with this process's own runtime flags and main module when
- * running from source (`deno run --allow-... main.ts`).
+ * How to start this same program again: the compiled binary alone, or, when
+ * running from source, the deno binary with `run`, stapled's own permission
+ * flags (`scripts/lib/permissions.ts`, the flags `deno task start` and the
+ * compiled binary carry) and the main module. The command line of this
+ * process is not read: Deno grants `/proc` only with `--allow-all`.
  *
  * @module
  */
-import { readProcFile } from "./_proc.ts";
+import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
 
 /** What {@linkcode selfCommand} works from. */
 export interface SelfCommandInput {
@@ -13,11 +15,7 @@ export interface SelfCommandInput {
   execPath: string;
   /** `Deno.mainModule`. */
   mainModule: string;
-  /** `Deno.args`: the program's own arguments. */
-  processArgs: readonly string[];
-  /** This process's whole command line (`/proc/<pid>/cmdline`), when readable. */
-  argv?: readonly string[];
-  /** The permission flags this process holds, used when `argv` is unknown. */
+  /** The runtime flags for `deno run` when running from source. */
   permissionFlags: readonly string[];
 }
 
@@ -29,46 +27,29 @@ function basename(path: string): string {
 
 /**
  * The command that starts this program again, without the program's own
- * arguments: `[execPath, ...runtime arguments]`.
- *
- * With the command line known, the runtime arguments are exactly those
- * between `argv[0]` and the program's arguments (`run --allow-read ...
- * main.ts` from source, nothing when compiled). Otherwise, when `execPath` is
- * a deno binary and the main module a file, they are rebuilt as `run`, the
- * permission flags and the main module's path.
+ * arguments: `[execPath]` for a compiled binary (its permissions are built
+ * in); `[execPath, "run", ...permissionFlags, <main module path>]` when
+ * `execPath` is a deno binary and the main module a file.
  *
  * @param input What this process knows about itself.
  * @returns The executable and its runtime arguments.
+ *
+ * @example From source
+ * ```ts
+ * import { selfCommand } from "./_self_command.ts";
+ * selfCommand({
+ *   execPath: "/usr/bin/deno",
+ *   mainModule: "file:///opt/stapled/main.ts",
+ *   permissionFlags: ["--allow-read"],
+ * }); // ["/usr/bin/deno", "run", "--allow-read", "/opt/stapled/main.ts"]
+ * ```
  */
 export function selfCommand(input: SelfCommandInput): string[] {
-  const { execPath, mainModule, processArgs, argv, permissionFlags } = input;
-  if (argv && argv.length > processArgs.length) {
-    const tail = argv.slice(argv.length - processArgs.length);
-    if (tail.every((arg, i) => arg === processArgs[i])) {
-      return [execPath, ...argv.slice(1, argv.length - processArgs.length)];
-    }
-  }
+  const { execPath, mainModule, permissionFlags } = input;
   if (DENO_REGEXP.test(basename(execPath)) && mainModule.startsWith("file:")) {
     return [execPath, "run", ...permissionFlags, decodeURIComponent(new URL(mainModule).pathname)];
   }
   return [execPath];
-}
-
-const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;
-
-/**
- * The `--allow-*` flags this process was granted, plus `--unstable-net` when
- * its unstable datagram API is present.
- *
- * @returns The flags.
- */
-export function grantedPermissionFlags(): string[] {
-  const flags = PERMISSIONS.filter((name) =>
-    Deno.permissions.querySync({ name }).state === "granted"
-  )
-    .map((name) => `--allow-${name}`);
-  if ("listenDatagram" in Deno) flags.push("--unstable-net");
-  return flags;
 }
 
 /**
@@ -76,15 +57,10 @@ export function grantedPermissionFlags(): string[] {
  *
  * @returns The executable and its runtime arguments.
  */
-export async function currentSelfCommand(): Promise<string[]> {
-  const cmdline = await readProcFile(Deno.pid, "cmdline");
-  const argv = cmdline?.split("\0");
-  if (argv && argv.at(-1) === "") argv.pop();
-  return selfCommand({
+export function currentSelfCommand(): Promise<string[]> {
+  return Promise.resolve(selfCommand({
     execPath: Deno.execPath(),
     mainModule: Deno.mainModule,
-    processArgs: Deno.args,
-    argv,
-    permissionFlags: grantedPermissionFlags(),
-  });
+    permissionFlags: RUNTIME_PERMISSIONS,
+  }));
 }

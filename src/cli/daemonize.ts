@@ -116,8 +116,9 @@ async function readReport(file: string): Promise<string | undefined> {
  * stays in this session (SIGHUP, which a closing terminal sends, only makes
  * stapled rescan).
  *
- * Needs `--allow-run`, `--allow-read`, `--allow-write` (the temporary
- * directory) and `--allow-env`.
+ * Needs `--allow-run` for `setsid` (or, without it, for this program's
+ * executable), `--allow-read`, `--allow-write` (the temporary directory)
+ * and `--allow-env`.
  *
  * @param args This program's arguments (as given to `main`).
  * @param options How to start and wait for the child.
@@ -128,8 +129,9 @@ async function readReport(file: string): Promise<string | undefined> {
  *
  * @example In main, after the configuration was read and checked
  * ```ts
- * if (config.daemon) {
- *   return await daemonize(args, { logged: config.logdir !== undefined || config.syslog });
+ * import { daemonize } from "./daemonize.ts";
+ * async function detach(args: string[], logdir?: string): Promise<number> {
+ *   return await daemonize(args, { logged: logdir !== undefined });
  * }
  * ```
  */
@@ -167,7 +169,11 @@ export async function daemonize(
         ? spawn(setsid, [exe, ...childArgs], { [READY_FILE_ENV]: file })
         : spawn(exe, childArgs, { [READY_FILE_ENV]: file });
     } catch (err) {
-      const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+      let reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+      if (err instanceof Deno.errors.NotCapable && !setsid) {
+        reason = "setsid was not found in /usr/bin or /bin, and stapled may start no other " +
+          "program to detach (install util-linux, or run it in the foreground under a service manager)";
+      }
       writeError(`stapled: cannot start the daemon (${setsid ?? exe}): ${reason}`);
       return 1;
     }
@@ -251,11 +257,12 @@ export interface TakeDaemonReadinessOptions {
  *
  * @example At the top of main
  * ```ts
- * const readiness = takeDaemonReadiness();
+ * import { takeDaemonReadiness } from "./daemonize.ts";
+ * const readiness = takeDaemonReadiness(); // undefined unless started by -D
  * // ... once the pid file is written, before running the daemon:
  * readiness?.ready();
- * // ... on a configuration error:
- * readiness?.failed(2, err.message);
+ * // ... or, on a configuration error:
+ * // readiness?.failed(2, "why");
  * ```
  */
 export function takeDaemonReadiness(

@@ -211,8 +211,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     arg: "FILE",
     group: PROCESS,
     cliOnly: true,
-    help:
-      "read this config file too (default files: ./stapled.conf, ~/.stapled.conf, /etc/stapled/stapled.conf)",
+    help: "read this config file too (default files: ~/.stapled.conf, /etc/stapled/stapled.conf)",
   },
   {
     name: "verbosity",

@@ -1,49 +1,75 @@
 /**
- * The pid file (`--pidfile FILE`): written atomically by the process that
- * runs the daemon, refused while it names a running stapled, replaced when
- * stale, and removed again on a clean exit.
+ * The pid file (`--pidfile FILE`): held by the process that runs the daemon
+ * with an exclusive advisory lock (`flock`, through `Deno.FsFile.tryLock`)
+ * for as long as it runs, and removed again on a clean exit. Whether another
+ * stapled runs is asked of the kernel: the file is locked exactly while its
+ * holder lives (a `kill -9` releases it too), so no process table is read
+ * (Deno grants `/proc` only with `--allow-all`) and no pid is guessed at.
+ *
+ * A file that exists but holds something other than a pid is never
+ * overwritten, so a mistyped `--pidfile /etc/passwd` destroys nothing; nor is
+ * a symbolic link, a FIFO or any other non-regular file followed.
  *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 import { ConfigError, describeError } from "../errors/mod.ts";
-import { inspectProcess, type ProcessState } from "./_proc.ts";
 
 const log = getLogger(["stapled", "pidfile"]);
 
 const PID_REGEXP = /^\s*([1-9][0-9]{0,9})\s*$/;
-const STAPLED_REGEXP = /stapled/i;
-const DENO_REGEXP = /^deno$/;
-const SCRIPT_REGEXP = /stapled.*\.[jt]s$/i;
+/** A pid file is a pid and a newline; anything larger is some other file. */
+const MAX_PIDFILE_BYTES = 64;
 
 /** Options of {@linkcode Pidfile.acquire}. */
 export interface AcquirePidfileOptions {
   /** The pid to write. @default Deno.pid */
   pid?: number;
-  /**
-   * Tells whether a pid runs and with which arguments.
-   * @default reads `/proc/<pid>/stat` and `cmdline` (through `cat`)
-   */
-  inspect?: (pid: number) => Promise<ProcessState>;
-  /**
-   * Arguments that mark a process as this program, besides any argument
-   * containing "stapled": the main module's path when running from source,
-   * the executable when compiled.
-   * @default this process's main module path and executable
-   */
-  marks?: readonly string[];
-}
-
-function defaultMarks(): string[] {
-  const marks = [Deno.execPath()];
-  if (Deno.mainModule.startsWith("file:")) {
-    marks.push(decodeURIComponent(new URL(Deno.mainModule).pathname));
-  }
-  return marks.filter((m) => !DENO_REGEXP.test(m.replace(/^.*\//, "")));
 }
 
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0];
+}
+
+/** Reads what the open pid file holds now, from its start, up to the size limit. */
+async function readHeld(file: Deno.FsFile): Promise<string> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const buffer = new Uint8Array(MAX_PIDFILE_BYTES + 1);
+  let total = 0;
+  while (total < buffer.length) {
+    const n = await file.read(buffer.subarray(total));
+    if (n === null) break;
+    total += n;
+  }
+  return new TextDecoder().decode(buffer.subarray(0, total));
+}
+
+/** Whether `path` still names the inode `held` (a releasing holder unlinks it). */
+async function stillNamed(path: string, held: Deno.FileInfo): Promise<boolean> {
+  try {
+    const named = await Deno.lstat(path);
+    return named.ino === held.ino && named.dev === held.dev;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Refuses an existing `path` that is not a regular file, before opening it. */
+async function checkRegular(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (info.isSymlink) {
+    throw new ConfigError(path, "cannot use the pid file: it is a symbolic link");
+  }
+  if (!info.isFile) {
+    throw new ConfigError(path, "cannot use the pid file: it is not a regular file");
+  }
 }
 
 /**
@@ -52,11 +78,14 @@ function firstLine(err: unknown): string {
  *
  * @example Holding the pid file while the daemon runs
  * ```ts
- * const pidfile = await Pidfile.acquire("/run/stapled.pid");
+ * import { Pidfile } from "./pidfile.ts";
+ * const dir = await Deno.makeTempDir();
+ * const pidfile = await Pidfile.acquire(`${dir}/stapled.pid`);
  * try {
- *   await runDaemon(config, hooks);
+ *   // ... run the daemon ...
  * } finally {
  *   await pidfile.release();
+ *   await Deno.remove(dir);
  * }
  * ```
  */
@@ -65,68 +94,100 @@ export class Pidfile {
   readonly path: string;
   /** The pid written into it. */
   readonly pid: number;
+  #file: Deno.FsFile;
   #released = false;
 
-  private constructor(path: string, pid: number) {
+  private constructor(path: string, pid: number, file: Deno.FsFile) {
     this.path = path;
     this.pid = pid;
+    this.#file = file;
   }
 
   /**
-   * Writes `pid` to `path` atomically and exclusively: the text goes to a
-   * temporary file first, which is then hard-linked to `path` (failing when
-   * another process got there first) or, where hard links are not supported,
-   * renamed over it. An existing file naming a running stapled is an error;
-   * one naming a dead pid, another program, this process or no pid at all is
-   * stale and replaced, with an info line.
+   * Opens (or creates, mode 0644) `path`, takes its exclusive lock without
+   * waiting, and writes `pid` into it; the lock is held until
+   * {@linkcode Pidfile.release} or the process ends. A file locked by
+   * another process means a stapled runs with it. An unlocked file naming a
+   * pid is stale (its holder is gone) and is rewritten, with an info line; an
+   * empty one is taken silently.
    *
-   * Needs `--allow-read` and `--allow-write` for the file's directory, and
-   * `--allow-run` to look at the pid found in an existing file.
+   * Needs `--allow-read` and `--allow-write` for the file.
    *
    * @param path The pid file.
-   * @param options The pid and how to look at other processes.
+   * @param options The pid.
    * @returns The held pid file.
-   * @throws {ConfigError} "already running as pid N" when the file names a
-   *   running stapled, or when the file cannot be written (exit status 2).
+   * @throws {ConfigError} "already running as pid N" when another process
+   *   holds the lock; when the file holds something other than a pid, is not
+   *   a regular file, or cannot be written (exit status 2).
    */
   static async acquire(path: string, options: AcquirePidfileOptions = {}): Promise<Pidfile> {
-    const { pid = Deno.pid, inspect = inspectProcess, marks = defaultMarks() } = options;
-    const temp = `${path}.${pid}.tmp`;
-    try {
-      await Deno.writeTextFile(temp, `${pid}\n`, { mode: 0o644 });
-    } catch (err) {
-      throw new ConfigError(path, `cannot write the pid file: ${firstLine(err)}`, { cause: err });
-    }
-    try {
-      for (let attempt = 0;; attempt++) {
-        await clearStale(path, pid, inspect, marks);
-        try {
-          await Deno.link(temp, path);
-          return new Pidfile(path, pid);
-        } catch (err) {
-          if (err instanceof Deno.errors.AlreadyExists) {
-            if (attempt < 3) continue;
+    const { pid = Deno.pid } = options;
+    for (let attempt = 0;; attempt++) {
+      let file: Deno.FsFile | undefined;
+      try {
+        await checkRegular(path);
+        file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o644 });
+        if (!(await file.tryLock(true))) {
+          const holder = PID_REGEXP.exec(await readHeld(file))?.[1];
+          throw new ConfigError(
+            path,
+            `already running as pid ${
+              holder ?? "(unknown)"
+            } (another process holds the pid file's lock; stop it first)`,
+          );
+        }
+        const held = await file.stat();
+        if (!held.isFile) {
+          throw new ConfigError(path, "cannot use the pid file: it is not a regular file");
+        }
+        if (!(await stillNamed(path, held))) {
+          // The previous holder removed it between our open and our lock.
+          if (attempt >= 3) {
             throw new ConfigError(
               path,
-              "cannot write the pid file: another process keeps creating it",
+              "cannot write the pid file: another process keeps replacing it",
             );
           }
-          if (err instanceof Deno.errors.NotCapable) throw err;
-          await Deno.rename(temp, path);
-          return new Pidfile(path, pid);
+          file.close();
+          file = undefined;
+          continue;
         }
+        const text = await readHeld(file);
+        const stale = PID_REGEXP.exec(text)?.[1];
+        if (text.trim() !== "" && stale === undefined) {
+          throw new ConfigError(
+            path,
+            "cannot use the pid file: it exists and holds something other than a pid; not overwriting it",
+          );
+        }
+        if (stale !== undefined && Number(stale) !== pid) {
+          log.info("replacing the stale pid file {path}: pid {stale} no longer holds it", {
+            path,
+            stale: Number(stale),
+          });
+        }
+        await file.truncate(0);
+        await file.seek(0, Deno.SeekMode.Start);
+        const bytes = new TextEncoder().encode(`${pid}\n`);
+        for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+        const acquired = new Pidfile(path, pid, file);
+        file = undefined;
+        return acquired;
+      } catch (err) {
+        if (err instanceof ConfigError) throw err;
+        throw new ConfigError(path, `cannot write the pid file: ${firstLine(err)}`, {
+          cause: err,
+        });
+      } finally {
+        file?.close();
       }
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError(path, `cannot write the pid file: ${firstLine(err)}`, { cause: err });
-    } finally {
-      await Deno.remove(temp).catch(() => {});
     }
   }
 
   /**
-   * Removes the file if it still holds this pid. Never throws; a failure is
-   * logged as a warning. Calling it again does nothing.
+   * Removes the file if it still is the one this process locked and holds
+   * this pid, then lets go of the lock. Never throws; a failure is logged as
+   * a warning. Calling it again does nothing.
    *
    * @returns When done.
    */
@@ -134,11 +195,16 @@ export class Pidfile {
     if (this.#released) return;
     this.#released = true;
     try {
-      const text = await Deno.readTextFile(this.path);
-      if (PID_REGEXP.exec(text)?.[1] !== String(this.pid)) {
+      const held = await this.#file.stat();
+      if (!(await stillNamed(this.path, held))) {
+        log.warn("{path} was replaced by another file; left in place", { path: this.path });
+        return;
+      }
+      if (PID_REGEXP.exec(await readHeld(this.#file))?.[1] !== String(this.pid)) {
         log.warn("{path} now names another process; left in place", { path: this.path });
         return;
       }
+      // Removed while still locked, so no other stapled takes it in between.
       await Deno.remove(this.path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return;
@@ -146,59 +212,12 @@ export class Pidfile {
         path: this.path,
         error: describeError(err),
       });
+    } finally {
+      try {
+        this.#file.close();
+      } catch {
+        // already closed
+      }
     }
   }
-}
-
-/** Throws when `path` names a running stapled; removes it when stale. */
-async function clearStale(
-  path: string,
-  self: number,
-  inspect: (pid: number) => Promise<ProcessState>,
-  marks: readonly string[],
-): Promise<void> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  const match = PID_REGEXP.exec(text);
-  const pid = match ? Number(match[1]) : undefined;
-  let why: string;
-  if (pid === undefined) why = "it holds no pid";
-  else if (pid === self) why = `pid ${pid} is this process`;
-  else {
-    const state = await inspect(pid);
-    if (state.running && isStapled(state.argv, marks)) {
-      throw new ConfigError(
-        path,
-        `already running as pid ${pid} (stop it first, or remove the pid file if that is not stapled)`,
-      );
-    }
-    why = state.running ? `pid ${pid} is another program` : `pid ${pid} is not running`;
-  }
-  log.info("replacing the stale pid file {path}: {why}", { path, why });
-  await Deno.remove(path).catch((err) => {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  });
-}
-
-/**
- * Whether a process's arguments look like stapled's: its executable's name
- * contains "stapled", it was given one of `marks` (a relative argument such
- * as `main.ts` matches a mark ending in `/main.ts`: `deno task start` passes
- * the main module relative to the checkout), or it is deno running a script
- * whose path contains "stapled". Unknown arguments are assumed to.
- */
-function isStapled(argv: readonly string[] | undefined, marks: readonly string[]): boolean {
-  if (argv === undefined || argv.length === 0) return true;
-  const exe = argv[0].replace(/^.*\//, "");
-  const named = (arg: string) =>
-    marks.some((mark) =>
-      mark === arg || (!arg.startsWith("/") && mark.endsWith(`/${arg.replace(/^\.\//, "")}`))
-    );
-  if (STAPLED_REGEXP.test(exe) || argv.some(named)) return true;
-  return DENO_REGEXP.test(exe) && argv.some((arg) => SCRIPT_REGEXP.test(arg));
 }

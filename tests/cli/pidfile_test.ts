@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../src/errors/mod.ts";
 import { captureLog } from "./_capture_log.ts";
 import { Pidfile } from "../../src/cli/pidfile.ts";
-import type { ProcessState } from "../../src/cli/_proc.ts";
 
 const SELF = 5000;
 const OTHER = 4242;
@@ -17,14 +16,28 @@ async function withPidfile(fn: (path: string, dir: string) => Promise<void>): Pr
   }
 }
 
-function inspecting(state: ProcessState): (pid: number) => Promise<ProcessState> {
-  return () => Promise.resolve(state);
+/** Whether some open file description holds `path`'s lock (tried from a new one). */
+async function isLocked(path: string): Promise<boolean> {
+  using file = await Deno.open(path, { read: true });
+  const got = await file.tryLock(true);
+  if (got) await file.unlock();
+  return !got;
 }
 
-Deno.test("Pidfile.acquire() writes the pid and release() removes the file", async () => {
+function rejectsWith(message: string): (err: unknown) => boolean {
+  return (err) => {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+    assert.equal(err.message, message);
+    return true;
+  };
+}
+
+Deno.test("Pidfile.acquire() writes the pid and holds the lock; release() removes the file and lets go", async () => {
   await withPidfile(async (path, dir) => {
     const pidfile = await Pidfile.acquire(path, { pid: SELF });
     assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o644);
+    assert.ok(await isLocked(path), "the pid file is locked while held");
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["stapled.pid"]);
     await pidfile.release();
     await pidfile.release();
@@ -32,98 +45,113 @@ Deno.test("Pidfile.acquire() writes the pid and release() removes the file", asy
   });
 });
 
-Deno.test("Pidfile.acquire() refuses a pid file naming a running stapled", async () => {
+Deno.test("Pidfile.acquire() refuses a pid file whose lock is held, naming the holder's pid", async () => {
   await withPidfile(async (path) => {
-    await Deno.writeTextFile(path, `${OTHER}\n`);
-    await assert.rejects(
-      Pidfile.acquire(path, {
-        pid: SELF,
-        inspect: inspecting({ running: true, argv: ["/usr/local/bin/stapled", "-D"] }),
-      }),
-      (err) => {
-        assert.ok(err instanceof ConfigError);
-        assert.equal(
-          err.message,
-          `${path}: already running as pid ${OTHER} (stop it first, or remove the pid file if that is not stapled)`,
-        );
-        return true;
-      },
-    );
-    assert.equal(await Deno.readTextFile(path), `${OTHER}\n`);
-  });
-});
-
-Deno.test("a deno process running a stapled script or this main module holds the pid file", async () => {
-  await withPidfile(async (path) => {
-    await Deno.writeTextFile(path, `${OTHER}\n`);
-    for (
-      const argv of [
-        ["/usr/bin/deno", "run", "-A", "/opt/stapled/main.ts"],
-        ["/usr/bin/deno", "run", "-A", "/srv/app/main.ts", "-D"],
-        // `deno task start` passes the main module relative to the checkout.
-        ["/usr/bin/deno", "run", "--allow-read", "main.ts", "--no-daemon"],
-      ]
-    ) {
+    const first = await Pidfile.acquire(path, { pid: OTHER });
+    try {
       await assert.rejects(
-        Pidfile.acquire(path, {
-          pid: SELF,
-          inspect: inspecting({ running: true, argv }),
-          marks: ["/srv/app/main.ts"],
-        }),
-        /already running as pid 4242/,
-        argv.join(" "),
+        Pidfile.acquire(path, { pid: SELF }),
+        rejectsWith(
+          `${path}: already running as pid ${OTHER} (another process holds the pid file's lock; stop it first)`,
+        ),
       );
+      assert.equal(await Deno.readTextFile(path), `${OTHER}\n`);
+    } finally {
+      await first.release();
     }
   });
 });
 
-Deno.test("a process whose arguments cannot be read is taken for stapled", async () => {
+Deno.test("a pid file locked by another live process blocks; once it is killed, the file is stale", async () => {
   await withPidfile(async (path) => {
-    await Deno.writeTextFile(path, `${OTHER}\n`);
-    await assert.rejects(
-      Pidfile.acquire(path, { pid: SELF, inspect: inspecting({ running: true }) }),
-      /already running as pid 4242/,
-    );
-  });
-});
-
-Deno.test("Pidfile.acquire() replaces the pid file of a dead process, with an info line", async () => {
-  await withPidfile(async (path) => {
-    await Deno.writeTextFile(path, `${OTHER}\n`);
+    // Another process takes the lock as stapled does, says so, and waits.
+    const holder = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `const f = await Deno.open(${
+          JSON.stringify(path)
+        }, { read: true, write: true, create: true });
+         if (!(await f.tryLock(true))) Deno.exit(3);
+         await f.write(new TextEncoder().encode(Deno.pid + "\\n"));
+         console.log("locked");
+         await Deno.stdin.readable.getReader().read();`,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      assert.match((await reader.read()).value ?? "", /^locked/);
+      await assert.rejects(
+        Pidfile.acquire(path, { pid: SELF }),
+        new RegExp(`already running as pid ${holder.pid} `),
+      );
+    } finally {
+      holder.kill("SIGKILL");
+      await holder.status;
+      await reader.cancel();
+      await holder.stdin.close().catch(() => {});
+    }
+    // kill -9 left the file behind, but the kernel dropped its lock.
+    assert.equal(await Deno.readTextFile(path), `${holder.pid}\n`);
+    let pidfile: Pidfile | undefined;
     const { lines } = await captureLog(async () => {
-      await Pidfile.acquire(path, { pid: SELF, inspect: inspecting({ running: false }) });
+      pidfile = await Pidfile.acquire(path, { pid: SELF });
     });
-    assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
     assert.deepEqual(lines, [
-      `INFO     replacing the stale pid file ${path}: pid ${OTHER} is not running`,
+      `INFO     replacing the stale pid file ${path}: pid ${holder.pid} no longer holds it`,
     ]);
+    assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
+    await pidfile!.release();
   });
 });
 
-Deno.test("a pid file naming another program, this process or no pid is stale", async () => {
+Deno.test("Pidfile.acquire() takes an empty or its own file silently", async () => {
   await withPidfile(async (path) => {
-    const cases: Array<[string, ProcessState, string]> = [
-      [
-        `${OTHER}\n`,
-        { running: true, argv: ["nginx: worker process"] },
-        `pid ${OTHER} is another program`,
-      ],
-      [
-        `${SELF}\n`,
-        { running: true, argv: ["/usr/local/bin/stapled"] },
-        `pid ${SELF} is this process`,
-      ],
-      ["garbage\n", { running: true }, "it holds no pid"],
-      ["", { running: true }, "it holds no pid"],
-    ];
-    for (const [text, state, why] of cases) {
+    for (const text of ["", `${SELF}\n`]) {
       await Deno.writeTextFile(path, text);
+      let pidfile: Pidfile | undefined;
       const { lines } = await captureLog(async () => {
-        await Pidfile.acquire(path, { pid: SELF, inspect: inspecting(state) });
+        pidfile = await Pidfile.acquire(path, { pid: SELF });
       });
+      assert.deepEqual(lines, []);
       assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
-      assert.deepEqual(lines, [`INFO     replacing the stale pid file ${path}: ${why}`]);
+      await pidfile!.release();
     }
+  });
+});
+
+Deno.test("Pidfile.acquire() never overwrites a file that holds something other than a pid", async () => {
+  await withPidfile(async (path) => {
+    const text = "root:x:0:0:root:/root:/bin/bash\n";
+    await Deno.writeTextFile(path, text);
+    await assert.rejects(
+      Pidfile.acquire(path, { pid: SELF }),
+      rejectsWith(
+        `${path}: cannot use the pid file: it exists and holds something other than a pid; not overwriting it`,
+      ),
+    );
+    assert.equal(await Deno.readTextFile(path), text);
+    assert.equal(await isLocked(path), false, "the lock is let go");
+  });
+});
+
+Deno.test("Pidfile.acquire() refuses a symbolic link and a FIFO", async () => {
+  await withPidfile(async (path, dir) => {
+    await Deno.writeTextFile(`${dir}/target`, "");
+    await Deno.symlink(`${dir}/target`, path);
+    await assert.rejects(
+      Pidfile.acquire(path, { pid: SELF }),
+      rejectsWith(`${path}: cannot use the pid file: it is a symbolic link`),
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/target`), "");
+    await Deno.remove(path);
+    assert.ok((await new Deno.Command("mkfifo", { args: [path] }).output()).success);
+    await assert.rejects(
+      Pidfile.acquire(path, { pid: SELF }),
+      rejectsWith(`${path}: cannot use the pid file: it is not a regular file`),
+    );
   });
 });
 
@@ -137,6 +165,17 @@ Deno.test("release() leaves a pid file that now names another process", async ()
   });
 });
 
+Deno.test("release() leaves a pid file that was replaced by another file", async () => {
+  await withPidfile(async (path, dir) => {
+    const pidfile = await Pidfile.acquire(path, { pid: SELF });
+    await Deno.writeTextFile(`${dir}/new`, `${SELF}\n`);
+    await Deno.rename(`${dir}/new`, path);
+    const { lines } = await captureLog(() => pidfile.release());
+    assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
+    assert.deepEqual(lines, [`WARNING  ${path} was replaced by another file; left in place`]);
+  });
+});
+
 Deno.test("Pidfile.acquire() fails with a ConfigError when the directory is missing", async () => {
   await withPidfile(async (_path, dir) => {
     const path = `${dir}/missing/stapled.pid`;
@@ -147,50 +186,3 @@ Deno.test("Pidfile.acquire() fails with a ConfigError when the directory is miss
     });
   });
 });
-
-Deno.test("Pidfile.acquire() looks at real processes: a live stapled blocks, a sleep does not", async () => {
-  await withPidfile(async (path) => {
-    const asStapled = new Deno.Command("bash", {
-      args: ["-c", "exec -a stapled sleep 30"],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const plain = new Deno.Command("sleep", { args: ["30"] }).spawn();
-    try {
-      await waitForArgv0(asStapled.pid, "stapled");
-      await Deno.writeTextFile(path, `${asStapled.pid}\n`);
-      await assert.rejects(
-        Pidfile.acquire(path, { pid: SELF }),
-        new RegExp(`already running as pid ${asStapled.pid} `),
-      );
-      await Deno.writeTextFile(path, `${plain.pid}\n`);
-      await captureLog(async () => {
-        await Pidfile.acquire(path, { pid: SELF });
-      });
-      assert.equal(await Deno.readTextFile(path), `${SELF}\n`);
-    } finally {
-      asStapled.kill("SIGKILL");
-      plain.kill("SIGKILL");
-      await asStapled.status;
-      await plain.status;
-    }
-    const dead = plain.pid;
-    await Deno.writeTextFile(path, `${dead}\n`);
-    const { lines } = await captureLog(async () => {
-      await Pidfile.acquire(path, { pid: SELF });
-    });
-    assert.deepEqual(lines, [
-      `INFO     replacing the stale pid file ${path}: pid ${dead} is not running`,
-    ]);
-  });
-});
-
-/** Waits until `pid`'s argv[0] is `name` (after bash's exec). */
-async function waitForArgv0(pid: number, name: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-    if (cmdline.split("\0")[0] === name) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`pid ${pid} never ran as ${name}`);
-}

@@ -30,7 +30,7 @@ Deno.test("the sample stapled.conf shows every option once, with a valid example
   }
 });
 
-Deno.test("the systemd unit starts stapled in the foreground, before HAProxy, with a one-off first", async () => {
+Deno.test("the systemd unit starts stapled in the foreground as user stapled in HAProxy's group, before HAProxy, with a one-off first", async () => {
   const unit = await Deno.readTextFile(UNIT);
   const lines = new Set(unit.split("\n"));
   for (
@@ -40,6 +40,9 @@ Deno.test("the systemd unit starts stapled in the foreground, before HAProxy, wi
       `ExecStartPre=-${BINARY} --one-off --interactive`,
       `ExecStart=${BINARY} --interactive`,
       "ExecReload=/bin/kill -HUP $MAINPID",
+      "User=stapled",
+      "Group=stapled",
+      "SupplementaryGroups=haproxy",
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",
       "WantedBy=multi-user.target haproxy.service",

@@ -4,7 +4,9 @@
  * CLI exits 2 on usage errors.
  */
 import assert from "node:assert/strict";
-import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+import { RUN_PROGRAMS, RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+import { SETSID_PATHS } from "../../src/cli/_setsid.ts";
+import { SHELL_PATH } from "../../src/cli/_run_shell.ts";
 import { runStapled } from "../_helpers/run_stapled.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -15,6 +17,77 @@ Deno.test("deno task start carries exactly the binary's permission flags, and no
   const flags = start.split(/\s+/).filter((w) => w.startsWith("-"));
   assert.deepEqual(flags, [...RUNTIME_PERMISSIONS]);
   assert.ok(!/(^|\s)(-A|--allow-all)(\s|$)/.test(start));
+});
+
+Deno.test("stapled's permissions grant no --allow-all and no unscoped --allow-run, --allow-sys or --allow-ffi", () => {
+  for (const flag of RUNTIME_PERMISSIONS) {
+    assert.ok(
+      !["-A", "--allow-all", "--allow-run", "--allow-sys", "--allow-ffi"].includes(flag),
+      flag,
+    );
+    assert.ok(!flag.startsWith("--allow-ffi"), flag);
+  }
+  const run = RUNTIME_PERMISSIONS.filter((f) => f.startsWith("--allow-run"));
+  assert.deepEqual(run, ["--allow-run=/bin/sh,/usr/bin/setsid,/bin/setsid"]);
+  // Deno matches --allow-run paths literally: every program src starts, by the path it uses.
+  assert.deepEqual([...RUN_PROGRAMS], [SHELL_PATH, ...SETSID_PATHS]);
+  assert.ok(RUN_PROGRAMS.every((p) => p.startsWith("/")));
+  assert.deepEqual(RUNTIME_PERMISSIONS.filter((f) => f.startsWith("--allow-sys")), [
+    "--allow-sys=uid",
+  ]);
+});
+
+Deno.test("under stapled's permissions only /bin/sh and setsid start, and /proc stays closed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-perms-" });
+  try {
+    const probe = `${dir}/probe.ts`;
+    await Deno.writeTextFile(
+      probe,
+      `const tries: Record<string, string> = {};
+for (const program of ${JSON.stringify(["/bin/sh", "/usr/bin/setsid", "sh", "cat", "/bin/cat"])}) {
+  try {
+    const args = program.endsWith("setsid") ? ["/bin/sh", "-c", "exit 0"] : ["-c", "exit 0"];
+    const out = await new Deno.Command(program, { args, stdout: "null", stderr: "null" }).output();
+    tries[program] = out.success ? "ran" : "failed";
+  } catch (err) {
+    tries[program] = (err as Error).name;
+  }
+}
+try {
+  await new Deno.Command(Deno.execPath(), { args: ["--version"], stdout: "null" }).output();
+  tries.self = "ran";
+} catch (err) {
+  tries.self = (err as Error).name;
+}
+try {
+  await Deno.readTextFile("/proc/self/cmdline");
+  tries.proc = "read";
+} catch (err) {
+  tries.proc = (err as Error).name;
+}
+tries.uid = typeof Deno.uid();
+console.log(JSON.stringify(tries));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...RUNTIME_PERMISSIONS, probe],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+      "/bin/sh": "ran",
+      "/usr/bin/setsid": "ran",
+      sh: "NotCapable",
+      cat: "NotCapable",
+      "/bin/cat": "NotCapable",
+      self: "NotCapable",
+      proc: "NotCapable",
+      uid: "number",
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test({
