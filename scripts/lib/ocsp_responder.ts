@@ -29,6 +29,7 @@ import {
 import { KeyHash } from "@peculiar/asn1-ocsp";
 import { type CertId, fromAsnCertId, toAsnCertId } from "../../src/ocsp/cert_id.ts";
 import { decodeBase64 } from "../../src/certs/pem.ts";
+import { rewriteGeneralizedTimes } from "../../src/ocsp/_generalized_time.ts";
 import { toHex } from "../../src/certs/parsed_cert.ts";
 import type { Issued } from "./pki.ts";
 import * as x509 from "@peculiar/x509";
@@ -49,6 +50,11 @@ export interface SingleSpec {
   nextUpdate?: Date | null;
   /** Extensions of this SingleResponse. */
   extensions?: Extension[];
+  /**
+   * The CertID hash AlgorithmIdentifier's parameters: `"absent"` leaves them
+   * out, bytes are put as they are. @default NULL
+   */
+  hashParameters?: "absent" | Uint8Array;
 }
 
 /** Everything a built response can contain, right or wrong. */
@@ -79,8 +85,16 @@ export interface ResponseSpec {
   responseType?: string;
   /** Claim this signature algorithm OID instead of the one used. */
   signatureOid?: string;
-  /** Put these raw bytes as the signature algorithm's parameters. */
-  signatureParameters?: Uint8Array;
+  /** Put these raw bytes as the signature algorithm's parameters; `null` leaves them out. */
+  signatureParameters?: Uint8Array | null;
+  /**
+   * Rewrite the GeneralizedTime texts of the signed data (producedAt,
+   * thisUpdate, ...) before signing, e.g. to `20261201120000.1234Z`; return
+   * undefined to keep one.
+   */
+  rewriteTimes?: (text: string) => string | undefined;
+  /** Replace the DER signature value (after signing) with what this returns. */
+  mangleSignature?: (sig: Uint8Array) => Uint8Array;
 }
 
 const ECDSA_OIDS: Record<string, string> = {
@@ -183,6 +197,13 @@ export async function signWith(
   throw new Error(`cannot sign with ${name}`);
 }
 
+function certIdWithParameters(spec: SingleSpec) {
+  const asn = toAsnCertId(spec.certId);
+  if (spec.hashParameters === "absent") asn.hashAlgorithm.parameters = undefined;
+  else if (spec.hashParameters) asn.hashAlgorithm.parameters = spec.hashParameters.slice().buffer;
+  return asn;
+}
+
 function certStatus(spec: SingleSpec): CertStatus {
   switch (spec.status ?? "good") {
     case "good":
@@ -241,7 +262,7 @@ export async function buildOcspResponse(spec: ResponseSpec): Promise<Uint8Array>
     producedAt: spec.producedAt ?? new Date(now),
     responses: spec.singles.map((s) =>
       new SingleResponse({
-        certID: toAsnCertId(s.certId),
+        certID: certIdWithParameters(s),
         certStatus: certStatus(s),
         thisUpdate: s.thisUpdate ?? new Date(now - 3_600_000),
         nextUpdate: s.nextUpdate === null
@@ -252,18 +273,27 @@ export async function buildOcspResponse(spec: ResponseSpec): Promise<Uint8Array>
     ),
     responseExtensions: extensions.length ? extensions : undefined,
   });
-  const tbs = new Uint8Array(AsnConvert.serialize(data));
-  const { alg, sig } = await signWith(spec.signingKey ?? spec.signer, tbs);
+  let tbs = new Uint8Array(AsnConvert.serialize(data));
+  if (spec.rewriteTimes) tbs = rewriteGeneralizedTimes(tbs, spec.rewriteTimes) ?? tbs;
+  const signed = await signWith(spec.signingKey ?? spec.signer, tbs);
+  const alg = signed.alg;
+  let sig = signed.sig;
   if (spec.corruptSignature) sig[sig.length - 1] ^= 0x01;
+  if (spec.mangleSignature) sig = spec.mangleSignature(sig);
   if (spec.signatureOid) alg.algorithm = spec.signatureOid;
-  if (spec.signatureParameters) alg.parameters = spec.signatureParameters.slice().buffer;
+  if (spec.signatureParameters === null) alg.parameters = undefined;
+  else if (spec.signatureParameters) alg.parameters = spec.signatureParameters.slice().buffer;
   const basic = new BasicOCSPResponse({
     tbsResponseData: data,
     signatureAlgorithm: alg,
     signature: sig.slice().buffer,
     certs: spec.certs?.map((c) => AsnConvert.parse(c.der, Certificate)),
   });
-  return wrapBasic(new Uint8Array(AsnConvert.serialize(basic)), spec.responseType);
+  let basicDer = new Uint8Array(AsnConvert.serialize(basic));
+  if (spec.rewriteTimes) {
+    basicDer = rewriteGeneralizedTimes(basicDer, spec.rewriteTimes) ?? basicDer;
+  }
+  return wrapBasic(basicDer, spec.responseType);
 }
 
 /** Wraps a BasicOCSPResponse in a successful OCSPResponse. */

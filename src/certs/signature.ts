@@ -3,6 +3,14 @@
  * to WebCrypto parameters (the allow-list), imports public keys once per
  * algorithm, and converts ECDSA DER signatures to raw r||s.
  *
+ * Signature values and parameters are read as strictly as OpenSSL reads them
+ * (a staple OpenSSL refuses fails in clients): an ECDSA-Sig-Value must be
+ * the DER SEQUENCE of two minimal positive INTEGERs and nothing more
+ * (OpenSSL re-encodes it and compares); RSASSA-PSS parameters must be DER,
+ * name a known hash, MGF1 with that same hash (WebCrypto knows no other),
+ * a salt length of 0 or more and trailerField 1 (rsa_ameth.c,
+ * ossl_rsa_pss_get_param); Ed25519 takes no parameters at all (RFC 8410).
+ *
  * Allowed: RSA PKCS#1 v1.5 with SHA-1/256/384/512, RSA-PSS, ECDSA with
  * SHA-1/256/384/512 on P-256/P-384/P-521, Ed25519. SHA-1 is accepted on
  * purpose: real CA OCSP responders and delegated responder certificates still
@@ -12,7 +20,7 @@
  * @module
  */
 import "reflect-metadata";
-import { AsnConvert } from "@peculiar/asn1-schema";
+import { AsnConvert, AsnParser } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { RsaSaPssParams } from "@peculiar/asn1-rsa";
 import { ECDSASigValue, ECParameters } from "@peculiar/asn1-ecc";
@@ -46,6 +54,8 @@ const CURVE_OIDS: Record<string, { name: string; size: number }> = {
 
 const EC_PUBLIC_KEY_OID = "1.2.840.10045.2.1";
 const RSA_ENCRYPTION_OID = "1.2.840.113549.1.1.1";
+/** id-mgf1 (RFC 8017 appendix B.2.1). */
+const MGF1_OID = "1.2.840.113549.1.1.8";
 
 /** A WebCrypto verification recipe derived from an AlgorithmIdentifier. */
 export interface SignatureScheme {
@@ -70,6 +80,127 @@ export class UnsupportedAlgorithmError extends Error {
     super(`unsupported signature algorithm ${what}`);
     this.name = "UnsupportedAlgorithmError";
   }
+}
+
+/**
+ * Thrown when an algorithm's parameters are malformed (not DER, or values
+ * OpenSSL refuses): the algorithm is known, its use here is invalid.
+ */
+export class InvalidAlgorithmParametersError extends UnsupportedAlgorithmError {
+  /**
+   * @param algorithm The algorithm, e.g. `RSASSA-PSS`.
+   * @param why What is wrong with its parameters.
+   */
+  constructor(algorithm: string, why: string) {
+    super(algorithm);
+    this.message = `invalid ${algorithm} parameters: ${why}`;
+    this.name = "InvalidAlgorithmParametersError";
+  }
+}
+
+/** Thrown when a signature value is not encoded as its algorithm requires (not DER). */
+export class MalformedSignatureError extends Error {
+  /**
+   * @param why What is wrong with the encoding.
+   */
+  constructor(why: string) {
+    super(`signature value is malformed: ${why}`);
+    this.name = "MalformedSignatureError";
+  }
+}
+
+function sameBuffer(a: ArrayBuffer, b: Uint8Array): boolean {
+  const x = new Uint8Array(a);
+  if (x.length !== b.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== b[i]) return false;
+  return true;
+}
+
+/** Parses `der` as `type` and requires that re-encoding gives the same bytes (strict DER). */
+function parseDer<T>(der: Uint8Array, type: new () => T): T | undefined {
+  try {
+    const parsed = AsnParser.parse(der, type);
+    return sameBuffer(AsnConvert.serialize(parsed), der) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parameters of a digest AlgorithmIdentifier: NULL or absent (RFC 4055 §2.1). */
+function digestOf(alg: AlgorithmIdentifier, where: string): string {
+  const hash = HASH_OIDS[alg.algorithm];
+  if (!hash) throw new UnsupportedAlgorithmError(`RSASSA-PSS with ${where} ${alg.algorithm}`);
+  if (alg.parameters !== undefined && alg.parameters !== null) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      `${where} ${hash} has parameters other than NULL`,
+    );
+  }
+  return hash;
+}
+
+/**
+ * Reads RSASSA-PSS-params (RFC 8017 appendix A.2.3) as OpenSSL does
+ * (ossl_rsa_pss_decode, ossl_rsa_pss_get_param): absent fields take their
+ * DEFAULT (SHA-1, MGF1 with SHA-1, salt 20, trailerField 1).
+ */
+function pssScheme(algorithm: AlgorithmIdentifier): SignatureScheme {
+  if (algorithm.parameters === undefined || algorithm.parameters === null) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      "missing (a SEQUENCE is required)",
+    );
+  }
+  const params = parseDer(new Uint8Array(algorithm.parameters), RsaSaPssParams);
+  if (!params) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      "not a DER RSASSA-PSS-params SEQUENCE (BER, trailing bytes or DEFAULT values written out)",
+    );
+  }
+  const hash = digestOf(params.hashAlgorithm, "hashAlgorithm");
+  const mgf = params.maskGenAlgorithm;
+  if (mgf.algorithm !== MGF1_OID) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      `maskGenAlgorithm ${mgf.algorithm} is not MGF1`,
+    );
+  }
+  const mgfHashAlg = mgf.parameters === undefined || mgf.parameters === null
+    ? undefined
+    : parseDer(new Uint8Array(mgf.parameters), AlgorithmIdentifier);
+  if (!mgfHashAlg) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      "MGF1 parameters are not a DER hash AlgorithmIdentifier",
+    );
+  }
+  const mgfHash = digestOf(mgfHashAlg, "MGF1 hash");
+  if (mgfHash !== hash) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      `MGF1 uses ${mgfHash} but the signature hash is ${hash} (only the same hash is supported)`,
+    );
+  }
+  if (!Number.isSafeInteger(params.saltLength) || params.saltLength < 0) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      `saltLength ${params.saltLength} is negative (OpenSSL: invalid salt length)`,
+    );
+  }
+  if (params.trailerField !== 1) {
+    throw new InvalidAlgorithmParametersError(
+      "RSASSA-PSS",
+      `trailerField ${params.trailerField} is not 1 (OpenSSL: invalid trailer)`,
+    );
+  }
+  return {
+    name: `RSASSA-PSS (${hash})`,
+    importParams: { name: "RSA-PSS", hash },
+    verifyParams: { name: "RSA-PSS", saltLength: params.saltLength } as RsaPssParams,
+    ecdsa: false,
+    hash,
+  };
 }
 
 function rsaScheme(name: string, hash: string): SignatureScheme {
@@ -140,25 +271,8 @@ export function signatureScheme(
       return needRsa(rsaScheme("sha384WithRSAEncryption", "SHA-384"));
     case SIGNATURE_OIDS.sha512WithRSAEncryption:
       return needRsa(rsaScheme("sha512WithRSAEncryption", "SHA-512"));
-    case SIGNATURE_OIDS.rsassaPss: {
-      if (!algorithm.parameters) {
-        throw new UnsupportedAlgorithmError("RSASSA-PSS without parameters");
-      }
-      const params = AsnConvert.parse(algorithm.parameters, RsaSaPssParams);
-      const hash = HASH_OIDS[params.hashAlgorithm.algorithm];
-      if (!hash) {
-        throw new UnsupportedAlgorithmError(
-          `RSASSA-PSS with hash ${params.hashAlgorithm.algorithm}`,
-        );
-      }
-      return needRsa({
-        name: `RSASSA-PSS (${hash})`,
-        importParams: { name: "RSA-PSS", hash },
-        verifyParams: { name: "RSA-PSS", saltLength: params.saltLength } as RsaPssParams,
-        ecdsa: false,
-        hash,
-      });
-    }
+    case SIGNATURE_OIDS.rsassaPss:
+      return needRsa(pssScheme(algorithm));
     case SIGNATURE_OIDS.ecdsaWithSHA1:
       return ecdsaScheme("ecdsa-with-SHA1", "SHA-1", curveOf(spki).name);
     case SIGNATURE_OIDS.ecdsaWithSHA256:
@@ -171,6 +285,9 @@ export function signatureScheme(
       if (keyOid !== SIGNATURE_OIDS.ed25519) {
         throw new UnsupportedAlgorithmError("Ed25519 (non-Ed25519 key)");
       }
+      if (algorithm.parameters !== undefined) {
+        throw new InvalidAlgorithmParametersError("Ed25519", "present (RFC 8410: absent)");
+      }
       return {
         name: "Ed25519",
         importParams: { name: "Ed25519" },
@@ -182,28 +299,56 @@ export function signatureScheme(
   }
 }
 
+/** Checks one INTEGER of an ECDSA-Sig-Value and returns its unsigned value bytes. */
+function ecdsaInteger(name: string, content: Uint8Array, size: number): Uint8Array {
+  if (content.length === 0) throw new MalformedSignatureError(`${name} is an empty INTEGER`);
+  if (content[0] & 0x80) throw new MalformedSignatureError(`${name} is a negative INTEGER`);
+  if (content[0] === 0 && content.length > 1 && !(content[1] & 0x80)) {
+    throw new MalformedSignatureError(`${name} has a needless leading zero byte (not DER)`);
+  }
+  const value = content[0] === 0 ? content.subarray(1) : content;
+  if (value.length > size) {
+    throw new MalformedSignatureError(`${name} is longer than the curve's ${size} bytes`);
+  }
+  return value;
+}
+
 /**
- * Converts a DER ECDSA-Sig-Value into the fixed-size r||s form WebCrypto wants.
+ * Converts a DER ECDSA-Sig-Value into the fixed-size r||s form WebCrypto
+ * wants, refusing every encoding OpenSSL refuses: it re-encodes the value
+ * and compares (so BER, long-form lengths and trailing bytes fail), and r
+ * and s must be minimal positive INTEGERs no longer than the curve.
  *
  * @param der The DER signature.
  * @param size The curve's coordinate size in bytes (32 for P-256).
- * @returns The raw signature, or undefined when the DER is malformed.
+ * @returns The raw signature.
+ * @throws {MalformedSignatureError} When the encoding is not strict DER.
+ *
+ * @example A signature with trailing bytes is refused
+ * ```ts
+ * import { ecdsaDerToRaw, MalformedSignatureError } from "./signature.ts";
+ * const good = new Uint8Array([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02]);
+ * console.assert(ecdsaDerToRaw(good, 32).length === 64);
+ * try {
+ *   ecdsaDerToRaw(new Uint8Array([...good, 0x00]), 32);
+ *   throw new Error("accepted");
+ * } catch (err) {
+ *   console.assert(err instanceof MalformedSignatureError);
+ * }
+ * ```
  */
-export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | undefined {
-  let value: ECDSASigValue;
-  try {
-    value = AsnConvert.parse(der, ECDSASigValue);
-  } catch {
-    return undefined;
+export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array {
+  const value = parseDer(der, ECDSASigValue);
+  if (!value) {
+    throw new MalformedSignatureError(
+      "not a DER ECDSA-Sig-Value (BER, long-form lengths or trailing bytes)",
+    );
   }
   const out = new Uint8Array(size * 2);
-  const parts = [new Uint8Array(value.r), new Uint8Array(value.s)];
-  for (let i = 0; i < 2; i++) {
-    let n = parts[i];
-    while (n.length > size && n[0] === 0) n = n.subarray(1);
-    if (n.length > size) return undefined;
-    out.set(n, i * size + (size - n.length));
-  }
+  const r = ecdsaInteger("r", new Uint8Array(value.r), size);
+  const s = ecdsaInteger("s", new Uint8Array(value.s), size);
+  out.set(r, size - r.length);
+  out.set(s, 2 * size - s.length);
   return out;
 }
 
@@ -232,7 +377,9 @@ export class VerifyingKey {
    * @param signature The signature bytes as found in the structure.
    * @param data The signed bytes, exactly as they were encoded.
    * @returns Whether the signature is valid.
-   * @throws {UnsupportedAlgorithmError} When the algorithm is not allowed.
+   * @throws {UnsupportedAlgorithmError} When the algorithm is not allowed
+   * ({@linkcode InvalidAlgorithmParametersError} when its parameters are malformed).
+   * @throws {MalformedSignatureError} When the signature value is not strict DER (ECDSA).
    */
   async verify(
     algorithm: AlgorithmIdentifier,
@@ -240,12 +387,7 @@ export class VerifyingKey {
     data: Uint8Array,
   ): Promise<boolean> {
     const scheme = signatureScheme(algorithm, this.spki);
-    let sig: Uint8Array | undefined = signature;
-    if (scheme.ecdsa) {
-      const curve = curveOf(this.spki);
-      sig = ecdsaDerToRaw(signature, curve.size);
-      if (!sig) return false;
-    }
+    const sig = scheme.ecdsa ? ecdsaDerToRaw(signature, curveOf(this.spki).size) : signature;
     const cacheKey = JSON.stringify(scheme.importParams);
     let key = this.#keys.get(cacheKey);
     if (!key) {

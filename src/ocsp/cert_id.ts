@@ -52,11 +52,25 @@ export async function certIdFor(issuer: ParsedCert, serial: Uint8Array): Promise
 }
 
 /**
- * Converts a CertId to its ASN.1 structure (hash parameters NULL, as
- * OpenSSL and most CAs encode it).
+ * Converts a CertId to its ASN.1 structure, with the hash algorithm's
+ * parameters NULL, as OpenSSL (and so HAProxy) encodes it: HAProxy's CLI
+ * refuses a response whose CertID differs in any byte from the one it
+ * computes.
  *
  * @param id The CertID fields.
  * @returns The ASN.1 CertID.
+ *
+ * @example SHA-1 with NULL parameters
+ * ```ts
+ * import { toAsnCertId, ID_SHA1 } from "./cert_id.ts";
+ * const asn = toAsnCertId({
+ *   hashAlgorithm: ID_SHA1,
+ *   issuerNameHash: new Uint8Array(20),
+ *   issuerKeyHash: new Uint8Array(20),
+ *   serialNumber: new Uint8Array([1]),
+ * });
+ * console.assert(asn.hashAlgorithm.parameters === null);
+ * ```
  */
 export function toAsnCertId(id: CertId): CertID {
   return new CertID({
@@ -82,33 +96,43 @@ export function fromAsnCertId(asn: CertID): CertId {
   };
 }
 
-function stripZeros(b: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  return b.subarray(i);
-}
-
 /**
  * Whether two CertIDs name the same certificate: same hash algorithm, name
- * hash, key hash and serial.
+ * hash, key hash and serial. The serial is compared as the DER INTEGER's
+ * content bytes, as HAProxy and OpenSSL compare it: 0x80ff (the negative
+ * -32513) is not 0x0080ff.
  *
  * @param a One CertID.
  * @param b The other.
  * @returns True when all four fields match.
+ *
+ * @example A serial differing only by its sign byte is another certificate
+ * ```ts
+ * import { certIdEquals, ID_SHA1 } from "./cert_id.ts";
+ * const id = (serial: number[]) => ({
+ *   hashAlgorithm: ID_SHA1,
+ *   issuerNameHash: new Uint8Array(20),
+ *   issuerKeyHash: new Uint8Array(20),
+ *   serialNumber: new Uint8Array(serial),
+ * });
+ * console.assert(!certIdEquals(id([0x00, 0x80, 0xff]), id([0x80, 0xff])));
+ * console.assert(certIdEquals(id([0x00, 0x80, 0xff]), id([0x00, 0x80, 0xff])));
+ * ```
  */
 export function certIdEquals(a: CertId, b: CertId): boolean {
   return a.hashAlgorithm === b.hashAlgorithm &&
     bytesEqual(a.issuerNameHash, b.issuerNameHash) &&
     bytesEqual(a.issuerKeyHash, b.issuerKeyHash) &&
-    bytesEqual(stripZeros(a.serialNumber), stripZeros(b.serialNumber));
+    bytesEqual(a.serialNumber, b.serialNumber);
 }
 
 /**
- * The serial of a CertID as hex, for messages.
+ * The serial of a CertID as hex, for messages: the DER INTEGER's content
+ * bytes as they are (a sign byte shows, so 0080ff and 80ff differ).
  *
  * @param id The CertID.
- * @returns Lower-case hex without leading zero bytes.
+ * @returns Lower-case hex.
  */
 export function serialHexOf(id: CertId): string {
-  return toHex(stripZeros(id.serialNumber));
+  return toHex(id.serialNumber);
 }

@@ -6,22 +6,35 @@
  * this order:
  *
  * 1. `der`: the response is strict DER (re-encoding gives the same bytes, so
- *    no trailing data and no BER), outer and basic response alike.
+ *    no trailing data and no BER), outer and basic response alike. The one
+ *    exception asn1js forces: a GeneralizedTime with a fraction finer than
+ *    a millisecond (`.1234Z`, valid DER) is compared in its millisecond
+ *    form; its text must still be DER (X.690 §11.7: `.`, no trailing zero,
+ *    `Z`, a real calendar time).
  * 2. `response-status`: `successful`; the other defined statuses are
  *    reported by name (OcspResponderError, retried later); anything else,
  *    or a non-successful status carrying a body, is malformed.
  * 3. `response-type`: id-pkix-ocsp-basic.
  * 4. `version`: v1.
  * 5. `cert-id`: exactly one SingleResponse, and it matches our CertID
- *    (hash algorithm, issuer name hash, issuer key hash, serial); several for
+ *    (hash algorithm, issuer name hash, issuer key hash, and the serial as
+ *    the same DER INTEGER bytes: 0x80ff is not 0x0080ff); several for
  *    our certificate are conflicting duplicates; HAProxy accepts only one.
+ *    The hash AlgorithmIdentifier carries NULL parameters, as HAProxy's
+ *    CertID does (its CLI refuses a response whose CertID lacks them).
  * 6. `responder-id`: the ResponderID (by name or by key hash) names the
  *    issuing CA or a certificate included in the response.
  * 7. `signer-authorized`: the signer is the issuing CA itself, or a
  *    delegated responder issued directly by it (its signature verifies with
- *    the CA's key), carrying id-kp-OCSPSigning, valid now.
- * 8. `signature-algorithm` / `signature`: the algorithm is allowed and the
- *    signature verifies over the original tbsResponseData bytes.
+ *    the CA's key), not a CA itself (basicConstraints cA=TRUE is refused,
+ *    as mozilla::pkix refuses it), carrying id-kp-OCSPSigning, with no
+ *    unknown critical extension, valid now.
+ * 8. `signature-algorithm` / `signature`: the algorithm is allowed, its
+ *    parameters are exactly what OpenSSL accepts (RSASSA-PSS: DER, a known
+ *    hash, MGF1 with the same hash, saltLength >= 0, trailerField 1;
+ *    Ed25519: none), the signature value is strict DER (ECDSA-Sig-Value: a
+ *    SEQUENCE of two minimal positive INTEGERs, short-form lengths, no
+ *    trailing bytes), and it verifies over the original tbsResponseData.
  * 9. `critical-extension`: no unknown critical extension, in the response
  *    or in our SingleResponse.
  * 10. `nonce`: the nonce we sent comes back unchanged (only when we sent one).
@@ -53,6 +66,7 @@ import {
   bytesEqual,
   canonicalName,
   CertCache,
+  MalformedSignatureError,
   nameToString,
   type ParsedCert,
   toHex,
@@ -65,6 +79,7 @@ import {
   fromAsnCertId,
   serialHexOf,
 } from "./cert_id.ts";
+import { millisecondForm, rewriteGeneralizedTimes } from "./_generalized_time.ts";
 
 /** id-kp-OCSPSigning (RFC 6960 §4.2.2.2). */
 export const ID_KP_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
@@ -199,7 +214,8 @@ function reject(ctx: ValidationContext, check: string, reason: string): never {
   throw new OcspBadResponse(ctx.file, check, reason);
 }
 
-function sameBytes(a: ArrayBuffer | Uint8Array, b: Uint8Array): boolean {
+function sameBytes(a: ArrayBuffer | Uint8Array, b: Uint8Array | undefined): boolean {
+  if (!b) return false;
   return bytesEqual(a instanceof Uint8Array ? a : new Uint8Array(a), b);
 }
 
@@ -223,7 +239,9 @@ function parseStrict<T>(
   } catch (err) {
     reject(ctx, "der", `${what} cannot be re-encoded (${(err as Error).message})`);
   }
-  if (!sameBytes(again, der)) {
+  // A GeneralizedTime finer than a millisecond is valid DER that asn1js
+  // re-encodes to the millisecond: compare against that form of it instead.
+  if (!sameBytes(again, der) && !sameBytes(again, rewriteGeneralizedTimes(der, millisecondForm))) {
     const outer = asn1js.fromBER(der).offset;
     reject(
       ctx,
@@ -295,6 +313,16 @@ function findSingleResponse(ctx: ValidationContext, basic: BasicOCSPResponse): S
         ctx,
         "cert-id",
         `response holds ${singles.length} SingleResponses; HAProxy accepts only one`,
+      );
+    }
+    const params = ours[0].certID.hashAlgorithm.parameters;
+    if (params !== null) {
+      reject(
+        ctx,
+        "cert-id",
+        `the CertID's ${CERT_ID_HASHES[ctx.certId.hashAlgorithm]} AlgorithmIdentifier has ${
+          params === undefined ? "no" : "non-NULL"
+        } parameters instead of NULL; HAProxy's CLI refuses such a response`,
       );
     }
     return ours[0];
@@ -405,6 +433,13 @@ async function checkSignerAuthorized(ctx: ValidationContext, signer: Signer): Pr
       `${who} names the issuing CA but its signature does not verify with the CA's key`,
     );
   }
+  if (cert.isCA) {
+    reject(
+      ctx,
+      "signer-authorized",
+      `${who} is a CA certificate (basicConstraints cA=TRUE); a delegated responder must not be one (mozilla::pkix refuses it)`,
+    );
+  }
   if (!cert.extKeyUsages.includes(ID_KP_OCSP_SIGNING)) {
     reject(ctx, "signer-authorized", `${who} lacks the id-kp-OCSPSigning extended key usage`);
   }
@@ -438,6 +473,7 @@ async function checkSignature(
     );
   } catch (err) {
     if (err instanceof UnsupportedAlgorithmError) reject(ctx, "signature-algorithm", err.message);
+    if (err instanceof MalformedSignatureError) reject(ctx, "signature", err.message);
     ok = false;
   }
   if (!ok) {

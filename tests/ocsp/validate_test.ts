@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Extension } from "@peculiar/asn1-x509";
 import { OctetString } from "@peculiar/asn1-schema";
-import { type Issued, type KeyKind, TestCa } from "../../scripts/lib/pki.ts";
+import { type Issued, type KeyKind, OCSP_SIGNING, TestCa } from "../../scripts/lib/pki.ts";
 import {
   buildOcspResponse,
   nonceExtension,
@@ -439,4 +439,84 @@ Deno.test("the delegated responder's parsed certificate is reused across respons
   );
   assert.equal(a.signer, "delegated");
   assert.equal(b.signer, "delegated");
+});
+
+// Issue 8, item 3: a CA certificate is never a delegated responder. --------
+
+Deno.test("a response signed by a sub-CA with id-kp-OCSPSigning is never stapled", async () => {
+  // mozilla::pkix refuses a delegated responder with cA=TRUE on purpose (the
+  // 2020 delegated-responder incident): such a sub-CA can answer for its siblings.
+  const subCa = await ca.intermediate("Validate Sub-CA with OCSPSigning", {
+    ekus: [OCSP_SIGNING],
+  });
+  await rejects(
+    await build({ signer: subCa, certs: [subCa] }),
+    "signer-authorized",
+    /is a CA certificate \(basicConstraints cA=TRUE\); a delegated responder must not be one/,
+  );
+});
+
+// Issue 8, item 5: CertID details HAProxy and careful clients rely on. --------
+
+Deno.test("a response for serial 0x80ff (negative) is not one for certificate 0x0080ff", async () => {
+  const positive = await ca.leaf("serial.example.test", { serial: "0080ff" });
+  const parsed = ParsedCert.parse(positive.der);
+  assert.deepEqual([...parsed.serial], [0x00, 0x80, 0xff]);
+  const ours = await certIdFor(issuer, parsed.serial);
+  const negative: CertId = { ...ours, serialNumber: new Uint8Array([0x80, 0xff]) };
+  await rejects(
+    await build({ singles: [single({ certId: negative })] }),
+    "cert-id",
+    /is for serial 80ff, not for this certificate \(serial 0080ff\)/,
+    ctx({ certId: ours }),
+  );
+  const right = await build({ singles: [single({ certId: ours })] });
+  assert.equal((await validateOcspResponse(right, ctx({ certId: ours }))).status, "good");
+});
+
+Deno.test("a CertID whose SHA-1 AlgorithmIdentifier lacks NULL parameters is refused (HAProxy refuses it)", async () => {
+  await rejects(
+    await build({ singles: [single({ hashParameters: "absent" })] }),
+    "cert-id",
+    /SHA-1 AlgorithmIdentifier has no parameters instead of NULL; HAProxy's CLI refuses/,
+  );
+  await rejects(
+    await build({ singles: [single({ hashParameters: new Uint8Array([0x04, 0x00]) })] }),
+    "cert-id",
+    /has non-NULL parameters instead of NULL/,
+  );
+});
+
+Deno.test("GeneralizedTime finer than a millisecond (.1234Z, valid DER) is accepted", async () => {
+  const fine = (text: string) => text.replace(/(\.\d+)?Z$/, ".1234Z");
+  const der = await build({ rewriteTimes: fine });
+  const text = new TextDecoder("latin1").decode(der);
+  assert.equal(text.match(/\d{14}\.1234Z/g)?.length, 3, "producedAt, thisUpdate, nextUpdate");
+  const result = await validateOcspResponse(der, ctx());
+  assert.equal(result.status, "good");
+  const thisUpdate = single().thisUpdate!;
+  assert.equal(
+    result.thisUpdate.getTime(),
+    Math.floor(thisUpdate.getTime() / 1000) * 1000 + 123,
+    "read to the millisecond",
+  );
+});
+
+Deno.test("GeneralizedTime that is not DER is still refused: trailing fraction zeros, a comma, no Z, month 13", async () => {
+  for (
+    const rewrite of [
+      (t: string) => t.replace(/(\.\d+)?Z$/, ".12340Z"),
+      (t: string) => t.replace(/(\.\d+)?Z$/, ".1000Z"),
+      (t: string) => t.replace(/(\.\d+)?Z$/, ",1234Z"),
+      (t: string) => t.replace(/(\.\d+)?Z$/, ".1234"),
+      (t: string) => t.replace(/^(\d{4})\d{2}/, "$113").replace(/(\.\d+)?Z$/, ".1234Z"),
+    ]
+  ) {
+    const der = await build({ rewriteTimes: rewrite });
+    await assert.rejects(validateOcspResponse(der, ctx()), (err: unknown) => {
+      assert.ok(err instanceof OcspBadResponse, String(err));
+      assert.equal(err.check, "der", err.message);
+      return true;
+    });
+  }
 });
