@@ -3,7 +3,10 @@
  * valid for long enough, else asks the certificate's OCSP responders in
  * order, validates the answer completely and writes it atomically. A
  * response that fails any check is never written, so a good staple on disk
- * is never replaced by a bad one.
+ * is never replaced by a bad one, nor by one too large for HAProxy's CLI,
+ * nor by an older one; and once a revocation was seen, no good answer
+ * produced before it is stapled (the revoked response is recorded beside
+ * the staple for that, also under `--good-only` and across restarts).
  *
  * @module
  */
@@ -19,7 +22,15 @@ import {
   validateOcspResponse,
   type ValidationContext,
 } from "../ocsp/mod.ts";
-import { readStaple, type StapleNaming, staplePathFor, writeStapleAtomic } from "../staples/mod.ts";
+import {
+  MAX_STAPLE_BYTES,
+  readStaple,
+  revocationPathFor,
+  type StapleNaming,
+  staplePathFor,
+  writeStapleAtomic,
+} from "../staples/mod.ts";
+import { readRevocation, recordRevocation } from "./_revocation.ts";
 
 const log = getLogger(["stapled", "renewer"]);
 
@@ -73,20 +84,18 @@ async function stapleOnDisk(
   path: string,
   ctx: ValidationContext,
 ): Promise<ValidatedResponse | undefined> {
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = await readStaple(path);
-  } catch (err) {
-    log.warn("cannot read existing staple {staple}: {reason}", {
+  const read = await readStaple(path);
+  if (read.state === "unusable") {
+    log.warn("cannot use existing staple {staple}: {reason}", {
       cert: bundle.path,
       staple: path,
-      reason: (err as Error).message,
+      reason: read.reason,
     });
     return undefined;
   }
-  if (!bytes || bytes.length === 0) return undefined;
+  if (read.state === "missing" || read.bytes.length === 0) return undefined;
   try {
-    return await validateOcspResponse(bytes, ctx);
+    return await validateOcspResponse(read.bytes, ctx);
   } catch (err) {
     log.info("existing staple not usable: {reason}", {
       cert: bundle.path,
@@ -97,21 +106,65 @@ async function stapleOnDisk(
 }
 
 /**
- * A fresh good answer that expires before the good staple on disk (a stale
- * cache at the CA's CDN) does not replace it.
+ * A response larger than HAProxy's CLI accepts is refused: it would reset
+ * the connection and starve every other staple on that socket. The `certs`
+ * field is not signed, so anyone on the path can pad a genuine response.
+ */
+function checkSize(bundle: CertBundle, fresh: ValidatedResponse): void {
+  if (fresh.der.length <= MAX_STAPLE_BYTES) return;
+  throw new OcspBadResponse(
+    bundle.path,
+    "size",
+    `the response is ${fresh.der.length} bytes, more than the ${MAX_STAPLE_BYTES} bytes HAProxy's runtime API accepts (its unsigned certs field may have been padded); keeping the current staple`,
+  );
+}
+
+/**
+ * A staple is never replaced by a response with an older thisUpdate,
+ * whatever the statuses (a stale copy at the CA's CDN).
  */
 function checkNotOlder(
   bundle: CertBundle,
   fresh: ValidatedResponse,
   onDisk: ValidatedResponse | undefined,
 ): void {
-  if (fresh.status !== "good" || onDisk?.status !== "good") return;
-  if (fresh.nextUpdate.getTime() >= onDisk.nextUpdate.getTime()) return;
+  if (!onDisk || fresh.thisUpdate.getTime() >= onDisk.thisUpdate.getTime()) return;
   throw new OcspBadResponse(
     bundle.path,
     "not-older",
-    `the answer expires at ${fresh.nextUpdate.toISOString()}, before the staple on disk (${onDisk.nextUpdate.toISOString()}); keeping that`,
+    `the answer (${fresh.status}, thisUpdate ${fresh.thisUpdate.toISOString()}) is older than the staple on disk (${onDisk.status}, thisUpdate ${onDisk.thisUpdate.toISOString()}); keeping that`,
   );
+}
+
+/**
+ * Once a revocation was seen, no good answer produced before it (or at the
+ * same time) is stapled. A good answer produced after it is: a CA may lift
+ * a certificateHold.
+ */
+function checkNotBeforeRevocation(
+  bundle: CertBundle,
+  fresh: ValidatedResponse,
+  revoked: ValidatedResponse | undefined,
+  goodOnly: boolean,
+): void {
+  if (fresh.status !== "good" || !revoked) return;
+  if (fresh.thisUpdate.getTime() > revoked.thisUpdate.getTime()) return;
+  throw new OcspBadResponse(
+    bundle.path,
+    "not-older",
+    `the answer says good as of ${fresh.thisUpdate.toISOString()}, but the responder said revoked as of ${revoked.thisUpdate.toISOString()}; a good answer from before a revocation is never stapled, keeping the ${
+      goodOnly ? "empty" : "current"
+    } staple`,
+  );
+}
+
+/** The newer (by thisUpdate) of two revoked responses. */
+function newest(
+  a: ValidatedResponse | undefined,
+  b: ValidatedResponse | undefined,
+): ValidatedResponse | undefined {
+  if (!a || !b) return a ?? b;
+  return b.thisUpdate.getTime() > a.thisUpdate.getTime() ? b : a;
 }
 
 /**
@@ -159,6 +212,10 @@ export async function renewStaple(
     }
   }
 
+  const revocationPath = revocationPathFor(staplePath);
+  let recorded: Promise<ValidatedResponse | undefined> | undefined;
+  const revocation = () => recorded ??= readRevocation(bundle, revocationPath, context());
+
   const urls = bundle.ocspUrls;
   const first = (options.firstUrl ?? 0) % urls.length;
   let lastError: unknown;
@@ -174,9 +231,22 @@ export async function renewStaple(
         signal: options.signal,
       });
       const response = await validateOcspResponse(body, context(nonce));
+      checkSize(bundle, response);
       checkNotOlder(bundle, response, onDisk);
+      const record = await revocation();
+      const revoked = newest(record, onDisk?.status === "revoked" ? onDisk : undefined);
+      checkNotBeforeRevocation(bundle, response, revoked, goodOnly);
       const written = response.status === "revoked" && goodOnly ? new Uint8Array() : response.der;
       options.signal?.throwIfAborted();
+      if (response.status === "revoked") {
+        // Before the staple: under --good-only the record is all that says "revoked".
+        await recordRevocation(revocationPath, response, record).catch((err) =>
+          log.error("cannot record the revocation: {reason}", {
+            cert: bundle.path,
+            reason: err instanceof StapledError ? err.message : describeError(err),
+          })
+        );
+      }
       await writeStapleAtomic(staplePath, written);
       return { action: "fetched", response, staplePath, written, url };
     } catch (err) {

@@ -1,8 +1,12 @@
 /**
- * Staple files on disk: naming, atomic writes, reads.
+ * Staple files on disk: naming, bounded reads, atomic writes, the removal of
+ * leftovers from interrupted writes.
  *
  * @module
  */
 export * from "./paths.ts";
+export * from "./read.ts";
 export * from "./write.ts";
+export * from "./leftovers.ts";
+export * from "./cleaner.ts";
 export * from "./limits.ts";

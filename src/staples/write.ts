@@ -1,12 +1,16 @@
 /**
  * Writes a staple file atomically: a temp file in the same directory, all
- * bytes written and fsynced, then renamed over the old staple. Readers see
+ * bytes written and fsynced, renamed over the old staple, then the directory
+ * fsynced so that a power cut cannot bring the old staple back. Readers see
  * the old file or the new one, never half of either; a failed write leaves
- * the old staple untouched and no temp file behind.
+ * the old staple untouched and no temp file behind. Whatever is at the path
+ * (a regular file, a FIFO, a symlink) is replaced by the rename; a directory
+ * there is an error.
  *
  * @module
  */
 import { StapleWriteError } from "../errors/mod.ts";
+import { dirPrefixOf, tempPathFor } from "./_temp.ts";
 
 /** Options of {@linkcode writeStapleAtomic}. */
 export interface WriteStapleOptions {
@@ -14,13 +18,14 @@ export interface WriteStapleOptions {
   mode?: number;
 }
 
-function tempPathFor(path: string): string {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash + 1) : "";
-  const base = path.slice(slash + 1);
-  const rand = crypto.getRandomValues(new Uint32Array(2)).reduce((s, n) => s + n.toString(36), "");
-  // A dotfile, so finders and HAProxy's directory loading skip it.
-  return `${dir}.${base}.${rand}.tmp`;
+/** fsyncs a directory, so a rename in it survives a power cut. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
 }
 
 /**
@@ -30,6 +35,16 @@ function tempPathFor(path: string): string {
  * @param bytes The DER response (or nothing, for an empty staple).
  * @param options File mode.
  * @throws {StapleWriteError} When the directory is not writable, the disk is full, etc.
+ *
+ * @example Write a staple, then replace it
+ * ```ts
+ * import { writeStapleAtomic } from "./write.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeStapleAtomic(`${dir}/site.pem.ocsp`, new Uint8Array([0x30, 0x03]));
+ * await writeStapleAtomic(`${dir}/site.pem.ocsp`, new Uint8Array());
+ * console.assert((await Deno.readFile(`${dir}/site.pem.ocsp`)).length === 0);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function writeStapleAtomic(
   path: string,
@@ -39,6 +54,7 @@ export async function writeStapleAtomic(
   const { mode = 0o644 } = options;
   const temp = tempPathFor(path);
   let file: Deno.FsFile | undefined;
+  let renamed = false;
   try {
     file = await Deno.open(temp, { write: true, createNew: true, mode });
     let written = 0;
@@ -48,29 +64,16 @@ export async function writeStapleAtomic(
     file = undefined;
     await Deno.chmod(temp, mode).catch(() => {});
     await Deno.rename(temp, path);
+    renamed = true;
+    await syncDirectory(dirPrefixOf(path) || ".");
   } catch (err) {
     try {
       file?.close();
     } catch { /* already closed */ }
-    await Deno.remove(temp).catch(() => {});
-    throw new StapleWriteError(path, `cannot write staple: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-/**
- * Reads a staple file.
- *
- * @param path The staple file.
- * @returns Its bytes, or undefined when there is no such file.
- * @throws {Deno.errors.PermissionDenied} And other read errors except NotFound.
- */
-export async function readStaple(path: string): Promise<Uint8Array | undefined> {
-  try {
-    return await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
+    if (!renamed) await Deno.remove(temp).catch(() => {});
+    const what = renamed
+      ? "staple written, but its directory cannot be synced to disk (a power cut may undo it)"
+      : "cannot write staple";
+    throw new StapleWriteError(path, `${what}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -460,7 +460,13 @@ Deno.test("renewStaple() with goodOnly writes an empty staple for a revoked cert
     assert.equal(result.response.status, "revoked");
     assert.equal(result.written.length, 0);
     assert.deepEqual(await Deno.readFile(fx.staplePath), new Uint8Array());
-    assert.deepEqual(await listDir(fx.dir), ["site.pem", "site.pem.ocsp"]);
+    // The revoked response is kept in a dotfile, so no older good answer comes back.
+    assert.deepEqual(await listDir(fx.dir), [
+      ".site.pem.ocsp.revoked",
+      "site.pem",
+      "site.pem.ocsp",
+    ]);
+    assert.deepEqual(await Deno.readFile(`${fx.dir}/.site.pem.ocsp.revoked`), result.response.der);
   });
 });
 

@@ -1,0 +1,114 @@
+/**
+ * Reads a staple file, boundedly: only a regular file (a FIFO, a device or a
+ * directory at the staple's path is refused without being read, and is
+ * never opened in a way that blocks), and at most the staple size limit.
+ * Anything else is "unusable", never an exception: the caller renews the
+ * staple as if there were none.
+ *
+ * @module
+ */
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
+import { MAX_STAPLE_BYTES } from "./limits.ts";
+
+/** What {@linkcode readStaple} found. */
+export type StapleRead =
+  | { state: "missing" }
+  | { state: "read"; bytes: Uint8Array }
+  | { state: "unusable"; reason: string };
+
+/** Options of {@linkcode readStaple}. */
+export interface ReadStapleOptions {
+  /** Refuse a file larger than this many bytes. @default MAX_STAPLE_BYTES */
+  maxBytes?: number;
+}
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isSocket) return "a socket";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  return "not a regular file";
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function tooLarge(size: number, maxBytes: number): StapleRead {
+  return {
+    state: "unusable",
+    reason: `it holds ${size} bytes, more than the ${maxBytes}-byte staple limit; not read`,
+  };
+}
+
+/**
+ * Reads a staple file. `stat` (which follows symlinks) refuses anything but
+ * a regular file before it is opened; the open is non-blocking and `fstat`
+ * checks again, so a FIFO swapped in between cannot hang the read; at most
+ * `maxBytes + 1` bytes are read, so a file that grows is refused too.
+ *
+ * @param path The staple file.
+ * @param options The size cap.
+ * @returns `missing` when there is no such file, `read` with its bytes, or `unusable` with the reason.
+ * @throws {RangeError} When `maxBytes` is not a non-negative integer.
+ *
+ * @example A FIFO is refused, not read
+ * ```ts
+ * import { readStaple } from "./read.ts";
+ * const dir = await Deno.makeTempDir();
+ * await new Deno.Command("mkfifo", { args: [`${dir}/site.pem.ocsp`] }).output();
+ * const got = await readStaple(`${dir}/site.pem.ocsp`);
+ * console.assert(got.state === "unusable");
+ * console.assert((await readStaple(`${dir}/none.ocsp`)).state === "missing");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readStaple(
+  path: string,
+  options: ReadStapleOptions = {},
+): Promise<StapleRead> {
+  const { maxBytes = MAX_STAPLE_BYTES } = options;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    throw new RangeError(
+      `Cannot read staple: maxBytes must be a non-negative integer, got ${maxBytes}`,
+    );
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { state: "missing" };
+    return { state: "unusable", reason: `cannot read it: ${(err as Error).message}` };
+  }
+  if (!info.isFile) return { state: "unusable", reason: `it is ${kindOf(info)}; not read` };
+  if (info.size > maxBytes) return tooLarge(info.size, maxBytes);
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if (errorCode(err) === "ENOENT") return { state: "missing" };
+    return { state: "unusable", reason: `cannot read it: ${(err as Error).message}` };
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) {
+      return { state: "unusable", reason: "it is not a regular file; not read" };
+    }
+    if (opened.size > maxBytes) return tooLarge(opened.size, maxBytes);
+    const buf = new Uint8Array(maxBytes + 1);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    if (got > maxBytes) return tooLarge(got, maxBytes);
+    return { state: "read", bytes: buf.slice(0, got) };
+  } catch (err) {
+    return { state: "unusable", reason: `cannot read it: ${(err as Error).message}` };
+  } finally {
+    await handle.close();
+  }
+}
