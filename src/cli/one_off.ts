@@ -9,7 +9,7 @@ import { getLogger } from "@logtape/logtape";
 import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
-import type { StapleNaming } from "../staples/mod.ts";
+import { LeftoverCleaner, type StapleNaming } from "../staples/mod.ts";
 import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import type { CertSource, StapleSink } from "../daemon/mod.ts";
 import type { HaproxySocketAddress } from "../haproxy/address.ts";
@@ -191,6 +191,8 @@ export async function runOneOff(
     naming: f.naming,
     extraFiles: f.extraFiles,
   }));
+  // Temp files an interrupted stapled left (kill -9 during a write), once per directory.
+  await new LeftoverCleaner().sweepFor(targets.map((t) => t.path));
   const socketsOf = new Map(files.map((f) => [f.path, f.sockets]));
   if (targets.length === 0) {
     log.warn("no certificate files found in {paths}", {

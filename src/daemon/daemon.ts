@@ -17,7 +17,7 @@ import { CertScanner, type CertWatcher, type FindOptions, watchCertPaths } from 
 import { dumpStackTrace, RepeatFilter, repeatNote } from "../log/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import { type Clock, Scheduler, systemClock, type Task } from "../scheduler/mod.ts";
-import { type StapleNaming, staplePathFor } from "../staples/mod.ts";
+import { LeftoverCleaner, type StapleNaming, staplePathFor } from "../staples/mod.ts";
 import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import { fileRetryDelay, nextRenewalAt, renewalRetryDelay } from "./policy.ts";
 
@@ -134,6 +134,8 @@ export class Daemon<Socket = unknown> {
   #watchers: CertWatcher[] = [];
   #entries = new Map<string, CertEntry>();
   #cache = new CertCache();
+  /** Removes temp files an interrupted stapled left, once per directory. */
+  #leftovers = new LeftoverCleaner();
   #repeats = new RepeatFilter();
   #changed = new Set<string>();
   #changedTimer: unknown;
@@ -284,6 +286,7 @@ export class Daemon<Socket = unknown> {
       const warnings = new Set<string>();
       for (const [index, scanner] of this.#scanners.entries()) {
         const result = await scanner.scan();
+        await this.#leftovers.sweepFor(result.added.map((file) => file.path));
         for (const w of result.warnings) {
           // A problem is reported when it appears, not on every scan while it lasts.
           if (!this.#scanWarnings.has(w)) log.warn("{warning}", { warning: w });

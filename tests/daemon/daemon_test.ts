@@ -162,7 +162,8 @@ Deno.test("the daemon staples every certificate, then renews each about halfway 
     await until(
       async () =>
         (await exists(`${w.dir}/a.example.test.pem.ocsp`)) &&
-        (await exists(`${w.dir}/b.example.test.pem.ocsp`)),
+        (await exists(`${w.dir}/b.example.test.pem.ocsp`)) &&
+        w.sink.pushes.length >= 2, // pushed after the write returns (rename, directory fsync)
       "first staples",
     );
     assert.equal(w.fakeCa.count(a.serial), 1);
