@@ -9,6 +9,7 @@ import { opensslResponder } from "../_helpers/openssl_responder.ts";
 import { spawnStapled, stopStapled } from "../_helpers/run_stapled.ts";
 import { Lines } from "../_helpers/output.ts";
 import { exists } from "../_helpers/fs.ts";
+import { assertOpensslAccepts } from "../_helpers/openssl_verify.ts";
 
 const haveOpenssl = await hasCommand("openssl");
 const root = await TestCa.root("Daemon E2E Root");
@@ -47,6 +48,10 @@ Deno.test({
       await err.waitFor(/second\.pem\] staple fetched from/);
       assert.ok(await exists(`${certs}/first.pem.ocsp`));
       assert.ok(await exists(`${certs}/second.pem.ocsp`));
+      for (const [name, leaf] of [["first", first], ["second", second]] as const) {
+        const staple = await Deno.readFile(`${certs}/${name}.pem.ocsp`);
+        await assertOpensslAccepts(staple, { leaf, issuer: ca, root }, { status: "good" });
+      }
     });
 
     await t.step("a replaced certificate gets a new staple after SIGHUP", async () => {
@@ -55,7 +60,9 @@ Deno.test({
       await Deno.rename(`${certs}/.first.tmp`, `${certs}/first.pem`);
       child.kill("SIGHUP");
       await err.waitFor(/first\.pem\] staple fetched from/, { count: 2 });
-      assert.notDeepEqual(await Deno.readFile(`${certs}/first.pem.ocsp`), before);
+      const after = await Deno.readFile(`${certs}/first.pem.ocsp`);
+      assert.notDeepEqual(after, before);
+      await assertOpensslAccepts(after, { leaf: renewed, issuer: ca, root }, { status: "good" });
     });
 
     await t.step("a new file is picked up by SIGHUP at once", async () => {
@@ -112,7 +119,8 @@ Deno.test({
     await err.waitFor(/outage\.pem\] staple fetched from .*\(recovered after 1 failed attempt\)/, {
       timeoutMs: 75_000,
     });
-    assert.ok(await exists(`${dir}/certs/outage.pem.ocsp`));
+    const staple = await Deno.readFile(`${dir}/certs/outage.pem.ocsp`);
+    await assertOpensslAccepts(staple, { leaf, issuer: ca, root }, { status: "good" });
     child.kill("SIGTERM");
     assert.equal((await child.status).code, 0);
   } finally {

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
 import { caHandler, startResponder } from "../../scripts/lib/ocsp_responder.ts";
+import { assertOpensslAccepts } from "../_helpers/openssl_verify.ts";
 import { HAPROXY, servedStaple, startHaproxy } from "../_helpers/haproxy.ts";
 import { hasCommand } from "../_helpers/net.ts";
 import { Lines } from "../_helpers/output.ts";
@@ -58,6 +59,10 @@ Deno.test({
         /b\.pem\] Staple committed/,
         "b.pem went through the transaction",
       );
+      for (const [name, leaf] of [["a", a], ["b", b]] as const) {
+        const staple = await Deno.readFile(`${dir}/${name}.pem.ocsp`);
+        await assertOpensslAccepts(staple, { leaf, issuer: ca, root }, { status: "good" });
+      }
       assert.equal(haproxy.pid, pid, "HAProxy was not restarted");
       assert.equal(
         (await servedStaple(haproxy.tlsPort, "plain.example.test")).certStatus,
@@ -109,8 +114,8 @@ Deno.test({
   try {
     await err.waitFor(/site\.pem\] staple fetched from/);
     await err.waitFor(/site\.pem\] Cannot staple on HAProxy socket .*missing\.sock/);
-    const stat = await Deno.stat(`${dir}/site.pem.ocsp`);
-    assert.ok(stat.size > 0);
+    const staple = await Deno.readFile(`${dir}/site.pem.ocsp`);
+    await assertOpensslAccepts(staple, { leaf, issuer: ca, root }, { status: "good" });
     // Still running.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await stopStapled(child, [err, out]), 0);
@@ -201,7 +206,8 @@ Deno.test({
     );
     await err.waitFor(/crt-list file changed: reading the configuration again/);
     await err.waitFor(/two\.pem\] staple fetched from/);
-    assert.ok((await Deno.stat(`${dir}/two.pem.ocsp`)).size > 0);
+    const staple = await Deno.readFile(`${dir}/two.pem.ocsp`);
+    await assertOpensslAccepts(staple, { leaf: second, issuer: ca, root }, { status: "good" });
   } finally {
     await stopStapled(child, [err, out]);
     await responder.close();

@@ -4,6 +4,7 @@ import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
 import { caHandler, startResponder } from "../../scripts/lib/ocsp_responder.ts";
 import { runStapled, spawnStapled } from "../_helpers/run_stapled.ts";
 import { Lines } from "../_helpers/output.ts";
+import { assertOpensslAccepts } from "../_helpers/openssl_verify.ts";
 
 const root = await TestCa.root("Hook Root");
 const ca = await root.intermediate("Hook CA");
@@ -18,10 +19,12 @@ Deno.test({
   const status = new Map<string, "good" | "revoked">();
   const responder = startResponder(caHandler(ca, status));
   try {
+    const leaves = [];
     for (const name of ["a", "b"]) {
       const leaf = await ca.leaf(`${name}.example.test`, { ocspUrls: [responder.url] });
       status.set(leaf.serial, "good");
       await writeBundle(`${dir}/${name}.pem`, leaf, [ca]);
+      leaves.push(leaf);
     }
     const hook = `printf '%s\\n' "$STAPLED_UPDATED" >> ${dir}/hook.log`;
     const run = await runStapled([
@@ -34,6 +37,12 @@ Deno.test({
       hook,
     ]);
     assert.equal(run.code, 0, run.stderr);
+    for (const [i, name] of ["a", "b"].entries()) {
+      const staple = await Deno.readFile(`${dir}/${name}.pem.ocsp`);
+      await assertOpensslAccepts(staple, { leaf: leaves[i], issuer: ca, root }, {
+        status: "good",
+      });
+    }
     assert.deepEqual((await Deno.readTextFile(`${dir}/hook.log`)).trim().split("\n").sort(), [
       `${dir}/a.pem`,
       `${dir}/b.pem`,
