@@ -198,23 +198,32 @@ export async function renewStaple(
   });
 
   const onDisk = await stapleOnDisk(bundle, staplePath, context());
+  const revocationPath = revocationPathFor(staplePath);
+  let recorded: Promise<ValidatedResponse | undefined> | undefined;
+  const revocation = () => recorded ??= readRevocation(bundle, revocationPath, context());
+
   if (onDisk && (options.recycle ?? true)) {
     const left = (onDisk.expiresAt.getTime() - now().getTime()) / 1000;
-    const existing = left > minimumValidity ? onDisk : undefined;
+    let existing = left > minimumValidity ? onDisk : undefined;
     if (!existing) {
       log.debug("existing staple valid for {left} s only; renewing", {
         cert: bundle.path,
         left: Math.round(left),
       });
     }
+    // A good staple from before a recorded revocation (the staple write after
+    // the record failed, or an old staple put back) is never reused.
+    const record = existing?.status === "good" ? await revocation() : undefined;
+    if (existing && record && record.thisUpdate.getTime() >= existing.thisUpdate.getTime()) {
+      log.warn("existing good staple predates a recorded revocation; renewing", {
+        cert: bundle.path,
+      });
+      existing = undefined;
+    }
     if (existing) {
       return { action: "recycled", response: existing, staplePath, written: existing.der };
     }
   }
-
-  const revocationPath = revocationPathFor(staplePath);
-  let recorded: Promise<ValidatedResponse | undefined> | undefined;
-  const revocation = () => recorded ??= readRevocation(bundle, revocationPath, context());
 
   const urls = bundle.ocspUrls;
   const first = (options.firstUrl ?? 0) % urls.length;

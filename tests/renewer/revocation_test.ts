@@ -236,3 +236,18 @@ Deno.test("a revocation seen by one stapled run keeps an older good answer out i
     assert.equal((await Deno.readFile(fx.staplePath)).length, 0);
   });
 });
+
+Deno.test("a good staple on disk from before a recorded revocation is not reused", async () => {
+  await withFixture(async (fx, server) => {
+    const revoked = await fx.goodResponse({ status: "revoked", thisUpdate: at(-H) });
+    await fetchAndRenew(fx, server, revoked, true);
+    // The staple write after the record failed, or an old staple was put back.
+    const before = await fx.goodResponse({ thisUpdate: at(-2 * H), nextUpdate: at(72 * H) });
+    await assertOpensslAccepts(before, chain(fx));
+    await Deno.writeFile(fx.staplePath, before);
+    const result = await renewStaple(fx.bundle);
+    assert.equal(result.action, "fetched");
+    assert.equal(result.response.status, "revoked");
+    await assertRevokedStaple(fx, revoked, false);
+  });
+});
