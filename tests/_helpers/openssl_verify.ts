@@ -72,7 +72,8 @@ export async function opensslChecks(
       file("trust.pem"),
       extra,
     );
-    const status = output.match(/leaf\.pem: (good|revoked|unknown)\b/)?.[1];
+    // OpenSSL may print "WARNING: Status times invalid." between the file name and the status.
+    const status = output.match(/leaf\.pem: (?:[^\n]*\n)*?\s*(good|revoked|unknown)\b/)?.[1];
     const wanted = options.status ? [options.status] : ["good", "revoked"];
     const timesOk = options.at !== undefined || !output.includes("Status times invalid");
     const ok = output.includes("Response verify OK") && status !== undefined &&
