@@ -13,7 +13,7 @@ import { CertCache, hasOcsp, ISSUER_MISSING, readBundle } from "../certs/mod.ts"
 import { describeError, StapledError } from "../errors/mod.ts";
 import { formatSocketAddress } from "../haproxy/address.ts";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
-import type { StapledConfig } from "./config.ts";
+import type { StapledConfig } from "../config/config.ts";
 import { listSourceFiles, type ResolvedSources } from "./sources.ts";
 
 /**

@@ -8,7 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import { type CertSource, Daemon, type DaemonOptions, type StapleSink } from "../daemon/mod.ts";
 import { describeError } from "../errors/mod.ts";
-import type { StapledConfig } from "./config.ts";
+import type { StapledConfig } from "../config/config.ts";
 
 const log = getLogger(["stapled", "main"]);
 

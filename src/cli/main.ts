@@ -8,16 +8,16 @@
 import { getLogger } from "@logtape/logtape";
 import { ConfigError, describeError } from "../errors/mod.ts";
 import { setupLogging, shutdownLogging } from "../log/mod.ts";
-import { loadConfig, type StapledConfig } from "./config.ts";
-import { type CommandLine, parseCommandLine } from "./options.ts";
+import { loadConfig, type StapledConfig } from "../config/config.ts";
+import { type CommandLine, parseCommandLine } from "../config/options.ts";
 import { runDaemon } from "./daemon_mode.ts";
 import { HaproxyAdder } from "../haproxy/runtime/mod.ts";
 import { resolveSources } from "./sources.ts";
 import { checkConfig } from "./check_config.ts";
 import { runOneOff } from "./one_off.ts";
-import { daemonize, type DaemonReadiness, takeDaemonReadiness } from "./daemonize.ts";
-import { Pidfile } from "./pidfile.ts";
-import { UpdateHook } from "./on_update.ts";
+import { daemonize, type DaemonReadiness, takeDaemonReadiness } from "../service/daemonize.ts";
+import { Pidfile } from "../service/pidfile.ts";
+import { UpdateHook } from "../service/on_update.ts";
 
 const log = getLogger(["stapled", "main"]);
 

@@ -12,7 +12,7 @@ import type { CertSource } from "../daemon/mod.ts";
 import { type HaproxySocketAddress, parseSocketAddress } from "../haproxy/address.ts";
 import { formatSocketAddress } from "../haproxy/address.ts";
 import { readHaproxyConfigs } from "../haproxy/config/mod.ts";
-import type { StapledConfig } from "./config.ts";
+import type { StapledConfig } from "../config/config.ts";
 import { findCertFiles } from "../finder/mod.ts";
 import type { StapleNaming } from "../staples/mod.ts";
 import type { HaproxyExtraFiles } from "../haproxy/config/mod.ts";

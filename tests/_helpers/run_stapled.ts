@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+import { RUNTIME_PERMISSIONS } from "../../src/service/permissions.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 

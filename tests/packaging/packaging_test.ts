@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { requirePeer } from "../_helpers/net.ts";
-import { parseConfigFile } from "../../src/cli/config_file.ts";
-import { CONFIG_SCHEMA } from "../../src/cli/config.ts";
+import { parseConfigFile } from "../../src/config/config_file.ts";
+import { CONFIG_SCHEMA } from "../../src/config/config.ts";
 
 const DIR = new URL("../../scripts/packaging/", import.meta.url).pathname;
 const CONF = `${DIR}stapled.conf`;

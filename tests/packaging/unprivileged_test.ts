@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
 import { caHandler, startResponder } from "../../scripts/lib/ocsp_responder.ts";
-import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+import { RUNTIME_PERMISSIONS } from "../../src/service/permissions.ts";
 import { HAPROXY, servedStaple, startHaproxy } from "../_helpers/haproxy.ts";
 import { hasCommand } from "../_helpers/net.ts";
 import { opensslVerifyStaple } from "../_helpers/openssl_responder.ts";

@@ -4,9 +4,9 @@
  * CLI exits 2 on usage errors.
  */
 import assert from "node:assert/strict";
-import { RUN_PROGRAMS, RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
-import { SETSID_PATHS } from "../../src/cli/_setsid.ts";
-import { SHELL_PATH } from "../../src/cli/_run_shell.ts";
+import { RUN_PROGRAMS, RUNTIME_PERMISSIONS } from "../../src/service/permissions.ts";
+import { SETSID_PATHS } from "../../src/service/_setsid.ts";
+import { SHELL_PATH } from "../../src/service/_run_shell.ts";
 import { runStapled } from "../_helpers/run_stapled.ts";
 
 const root = new URL("../../", import.meta.url).pathname;

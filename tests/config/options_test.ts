@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseCommandLine } from "../../src/cli/options.ts";
-import { loadConfig, resolveConfig } from "../../src/cli/config.ts";
+import { parseCommandLine } from "../../src/config/options.ts";
+import { loadConfig, resolveConfig } from "../../src/config/config.ts";
 import { ConfigError } from "../../src/errors/mod.ts";
 
 const quiet = { out: () => {}, err: () => {} };

@@ -7,7 +7,7 @@ import {
   parseConfigFile,
   readConfigFiles,
   readConfigText,
-} from "../../src/cli/config_file.ts";
+} from "../../src/config/config_file.ts";
 import { ConfigError } from "../../src/errors/mod.ts";
 
 /** The options of the original's sample config file, as the CLI declares them. */

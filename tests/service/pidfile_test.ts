@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../src/errors/mod.ts";
 import { captureLog } from "./_capture_log.ts";
-import { Pidfile } from "../../src/cli/pidfile.ts";
+import { Pidfile } from "../../src/service/pidfile.ts";
 
 const SELF = 5000;
 const OTHER = 4242;

@@ -1,13 +1,13 @@
 /**
  * How to start this same program again: the compiled binary alone, or, when
  * running from source, the deno binary with `run`, stapled's own permission
- * flags (`scripts/lib/permissions.ts`, the flags `deno task start` and the
+ * flags (`./permissions.ts`, the flags `deno task start` and the
  * compiled binary carry) and the main module. The command line of this
  * process is not read: Deno grants `/proc` only with `--allow-all`.
  *
  * @module
  */
-import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+import { RUNTIME_PERMISSIONS } from "./permissions.ts";
 
 /** What {@linkcode selfCommand} works from. */
 export interface SelfCommandInput {

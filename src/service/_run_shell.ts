@@ -9,7 +9,7 @@ import { findSetsid } from "./_setsid.ts";
 
 /**
  * The shell `--on-update` commands run in, by absolute path: stapled may
- * start only this and `setsid` (`scripts/lib/permissions.ts`).
+ * start only this and `setsid` (`./permissions.ts`).
  */
 export const SHELL_PATH = "/bin/sh";
 

@@ -7,9 +7,9 @@ import {
   type DaemonizeOptions,
   READY_FILE_ENV,
   takeDaemonReadiness,
-} from "../../src/cli/daemonize.ts";
-import { selfCommand } from "../../src/cli/_self_command.ts";
-import { RUNTIME_PERMISSIONS } from "../../scripts/lib/permissions.ts";
+} from "../../src/service/daemonize.ts";
+import { selfCommand } from "../../src/service/_self_command.ts";
+import { RUNTIME_PERMISSIONS } from "../../src/service/permissions.ts";
 import { exists } from "../_helpers/fs.ts";
 import { until } from "../_helpers/wait.ts";
 

@@ -6,7 +6,7 @@ import {
   UPDATED_COUNT_ENV,
   UPDATED_ENV,
   UpdateHook,
-} from "../../src/cli/on_update.ts";
+} from "../../src/service/on_update.ts";
 
 const OK: ShellResult = { code: 0, signal: null, timedOut: false };
 
