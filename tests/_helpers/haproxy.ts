@@ -1,8 +1,10 @@
 /**
  * Starts and stops a real HAProxy for tests: `haproxy -f <cfg> -db` in the
- * foreground, TLS on 127.0.0.1 with a free port, an admin stats socket at
- * `<dir>/admin.sock` (and optionally a TCP one), stopped by pid. Also reads
- * the staple HAProxy serves, through `openssl s_client -status`.
+ * foreground (or in master-worker mode, `-W -S <dir>/master.sock`, as
+ * systemd runs it, reloaded by SIGUSR2), TLS on 127.0.0.1 with a free port,
+ * an admin stats socket at `<dir>/admin.sock` (and optionally a TCP one),
+ * stopped by pid. Also reads the staple HAProxy serves, through
+ * `openssl s_client -status`.
  *
  * Use `ignore: !HAPROXY` in `Deno.test` so machines without HAProxy skip
  * (a notice is printed once); every instance lives in the caller's temp dir.
@@ -46,6 +48,13 @@ export interface StartHaproxyOptions {
    * @default []
    */
   globalLines?: string[];
+  /**
+   * Run in master-worker mode (`-W -S <dir>/master.sock`), so that
+   * {@link HaproxyInstance.reload} starts a new worker and tells the old one
+   * to stop, as `systemctl reload haproxy` does.
+   * @default false
+   */
+  masterWorker?: boolean;
 }
 
 /** A running HAProxy started by {@link startHaproxy}. */
@@ -64,6 +73,15 @@ export interface HaproxyInstance {
   stop(): Promise<void>;
   /** Stops the process and starts a new one on the same config and ports. */
   restart(): Promise<void>;
+  /**
+   * Master-worker mode only: SIGUSR2 to the master, then waits until the
+   * admin socket is served by a new worker.
+   *
+   * @returns The old and the new worker's pid.
+   */
+  reload(): Promise<{ oldWorker: number; newWorker: number }>;
+  /** The pid of the process a new connection to the admin socket reaches (the worker). */
+  workerPid(): Promise<number>;
 }
 
 /**
@@ -75,7 +93,7 @@ export interface HaproxyInstance {
  */
 export async function startHaproxy(options: StartHaproxyOptions): Promise<HaproxyInstance> {
   if (!HAPROXY) throw new Error("Cannot start HAProxy: it is not installed");
-  const { dir, crts, tcpSocket = false, globalLines = [] } = options;
+  const { dir, crts, tcpSocket = false, globalLines = [], masterWorker = false } = options;
   const socketPath = `${dir}/admin.sock`;
   const configPath = `${dir}/haproxy.cfg`;
   const tlsPort = freePort();
@@ -98,7 +116,11 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
   ].join("\n");
   await Deno.writeTextFile(configPath, config);
 
-  let process = await spawn(HAPROXY, configPath, socketPath);
+  const args = masterWorker
+    ? ["-W", "-S", `${dir}/master.sock`, "-f", configPath, "-db"]
+    : ["-f", configPath, "-db"];
+  let process = await spawn(HAPROXY, args, configPath, socketPath);
+  const workerPid = () => adminPid(socketPath);
   return {
     get pid() {
       return process.child.pid;
@@ -110,7 +132,20 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
     stop: () => process.stop(),
     async restart() {
       await process.stop();
-      process = await spawn(HAPROXY, configPath, socketPath);
+      process = await spawn(HAPROXY, args, configPath, socketPath);
+    },
+    workerPid,
+    async reload() {
+      if (!masterWorker) throw new Error("Cannot reload HAProxy: not in master-worker mode");
+      const oldWorker = await workerPid();
+      kill(process.child, "SIGUSR2");
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const newWorker = await workerPid().catch(() => oldWorker);
+        if (newWorker !== oldWorker) return { oldWorker, newWorker };
+        if (Date.now() > deadline) throw new Error("Cannot reload HAProxy: no new worker in 10 s");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
   };
 }
@@ -158,9 +193,14 @@ interface Spawned {
   stop(): Promise<void>;
 }
 
-async function spawn(binary: string, configPath: string, socketPath: string): Promise<Spawned> {
+async function spawn(
+  binary: string,
+  args: string[],
+  configPath: string,
+  socketPath: string,
+): Promise<Spawned> {
   const child = new Deno.Command(binary, {
-    args: ["-f", configPath, "-db"],
+    args,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -203,6 +243,39 @@ async function answers(socketPath: string): Promise<boolean> {
     return false;
   } finally {
     conn?.close();
+  }
+}
+
+/** The `Pid` that `show info` reports on a new connection to the admin socket. */
+async function adminPid(socketPath: string): Promise<number> {
+  const conn = await Deno.connect({ transport: "unix", path: socketPath });
+  try {
+    await conn.write(new TextEncoder().encode("show info\n"));
+    const text = await new Response(conn.readable).text();
+    const pid = /^Pid: (\d+)$/m.exec(text)?.[1];
+    if (!pid) throw new Error(`Cannot read HAProxy's pid: 'show info' answered ${text}`);
+    return Number(pid);
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // closed with its readable
+    }
+  }
+}
+
+/**
+ * Whether a process runs (exists and is not a zombie), by `/proc/<pid>/stat`.
+ *
+ * @param pid The process id.
+ * @returns `false` once it has exited.
+ */
+export async function isRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) [ZX] /.test(stat);
+  } catch {
+    return false;
   }
 }
 

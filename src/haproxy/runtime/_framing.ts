@@ -9,6 +9,13 @@
 /** What HAProxy prints after every reply in prompt mode. */
 export const PROMPT = "\n> ";
 
+/**
+ * The longest command HAProxy's CLI reads with the default `tune.bufsize`
+ * (16384): 16383 bytes, line, payload and line breaks included (measured with
+ * HAProxy 2.6 and 3.0). A longer one makes HAProxy drop the connection.
+ */
+export const MAX_COMMAND_BYTES = 16383;
+
 const PAYLOAD_ECHO_REGEXP = /^(?:\+ )+/;
 const LINE_BREAK_REGEXP = /[\r\n]/;
 const CLI_SPECIAL_REGEXP = /[\\ \t;]/g;
@@ -20,19 +27,43 @@ const CLI_SPECIAL_REGEXP = /[\\ \t;]/g;
  * @param line The command, without a line break.
  * @param payload The payload lines, without an empty line.
  * @returns The text to write.
- * @throws {RangeError} If the line breaks, or the payload is empty or holds an
- *   empty line or a carriage return (either would end it early).
+ * @throws {RangeError} If the line breaks, the payload is empty or holds an
+ *   empty line or a carriage return (either would end it early), or the text
+ *   is longer than {@link MAX_COMMAND_BYTES}.
  */
 export function encodeCommand(line: string, payload?: string): string {
   if (line.trim() === "" || LINE_BREAK_REGEXP.test(line)) {
     throw new RangeError(`Cannot send command: it must be one non-empty line`);
   }
-  if (payload === undefined) return `${line}\n`;
+  if (payload === undefined) return checkLength(`${line}\n`);
   const body = payload.replace(/\n+$/, "");
   if (body === "" || body.includes("\r") || body.split("\n").some((part) => part === "")) {
     throw new RangeError(`Cannot send payload: it must be non-empty lines`);
   }
-  return `${line} <<\n${body}\n\n`;
+  return checkLength(`${line} <<\n${body}\n\n`);
+}
+
+/**
+ * The size of a command as HAProxy counts it, in bytes (UTF-8).
+ *
+ * @param text An encoded command.
+ * @returns Its length in bytes.
+ */
+export function commandBytes(text: string): number {
+  return ENCODER.encode(text).length;
+}
+
+const ENCODER = new TextEncoder();
+
+function checkLength(text: string): string {
+  const bytes = commandBytes(text);
+  if (bytes > MAX_COMMAND_BYTES) {
+    throw new RangeError(
+      `Cannot send command: it is ${bytes} bytes, more than the ${MAX_COMMAND_BYTES} ` +
+        `HAProxy's CLI reads with the default tune.bufsize`,
+    );
+  }
+  return text;
 }
 
 /**

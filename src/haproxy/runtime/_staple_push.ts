@@ -9,8 +9,10 @@
 import { StapleAdderBadResponse } from "../../errors/mod.ts";
 import { findLoadedCertPath } from "./_cert_path.ts";
 import { encodeBase64 } from "../../certs/mod.ts";
-import { escapeCliWord } from "./_framing.ts";
+import { MAX_STAPLE_BYTES } from "../../staples/limits.ts";
+import { commandBytes, escapeCliWord, MAX_COMMAND_BYTES } from "./_framing.ts";
 import { parseShowSslCert } from "./show_ssl_cert.ts";
+import { StapleNotSentError } from "./staple_not_sent.ts";
 
 /** Sends one command (with an optional payload) and returns the cleaned reply. */
 export type SendCommand = (line: string, payload?: string) => Promise<string>;
@@ -53,6 +55,8 @@ const ABORTED_REGEXP = /^Transaction aborted for certificate/;
  * @returns `"updated"` when HAProxy already stapled the certificate,
  *   `"committed"` when the transaction enabled it.
  * @throws {StapleAdderBadResponse} With HAProxy's reply when it refuses.
+ * @throws {StapleNotSentError} Before sending anything, if the response is
+ *   larger than `MAX_STAPLE_BYTES` (HAProxy would drop the connection).
  */
 export async function pushStaple(
   send: SendCommand,
@@ -60,6 +64,13 @@ export async function pushStaple(
   der: Uint8Array,
   options: PushStapleOptions,
 ): Promise<StapleOutcome> {
+  if (der.length > MAX_STAPLE_BYTES) {
+    throw new StapleNotSentError(
+      certPath,
+      `the OCSP response is ${der.length} bytes, more than the ${MAX_STAPLE_BYTES} ` +
+        `HAProxy's CLI surely takes (a padded response?); HAProxy keeps its current staple`,
+    );
+  }
   const base64 = encodeBase64(der);
   // "+ + OCSP Response updated!" (one "+ " echo per payload line)
   const reply = await send("set ssl ocsp-response", base64);
@@ -81,7 +92,17 @@ export async function pushStaple(
   // "Transaction created for certificate <crt>!"; HAProxy 2.6 also answers
   // "Transaction updated for certificate <other>!" when a transaction for
   // another file is open, so the reply must name this file.
-  const created = await send(`set ssl cert ${escapeCliWord(`${loaded}.ocsp`)}`, base64);
+  const setCert = `set ssl cert ${escapeCliWord(`${loaded}.ocsp`)}`;
+  const bytes = commandBytes(`${setCert} <<\n${base64}\n\n`);
+  if (bytes > MAX_COMMAND_BYTES) {
+    throw new StapleNotSentError(
+      certPath,
+      `'set ssl cert' with this ${der.length}-byte response and path would be ${bytes} bytes, ` +
+        `more than the ${MAX_COMMAND_BYTES} HAProxy's CLI reads; add an empty ${loaded}.ocsp ` +
+        `and reload HAProxy to staple it`,
+    );
+  }
+  const created = await send(setCert, base64);
   if (created !== `Transaction created for certificate ${loaded}!`) {
     throw refused(certPath, created);
   }

@@ -2,7 +2,10 @@
  * The staple adder: hands each new staple to every HAProxy socket that serves
  * its certificate, in parallel, remembers the latest staple per certificate
  * per socket, and pushes a socket's staples again when it reconnects (HAProxy
- * reloaded or restarted). It never throws: every outcome is a result.
+ * reloaded or restarted). It never throws: every outcome is a result. Each
+ * staple's push is independent: one that HAProxy drops the connection on is
+ * pushed again last, and after two such drops not at all until a new staple
+ * for its certificate comes, so it cannot keep the others from HAProxy.
  *
  * @module
  */
@@ -14,6 +17,21 @@ import {
   type HaproxyRuntimeClientOptions,
   type StapleOutcome,
 } from "./client.ts";
+import { ConnectionLostError } from "./_connection_lost.ts";
+import { StapleNotSentError } from "./staple_not_sent.ts";
+
+/**
+ * After this many pushes of one staple during which the connection ended, it
+ * is not pushed again until a new staple for the certificate arrives.
+ */
+const MAX_DROPS = 2;
+
+/** The staple of one certificate on one socket. */
+interface Entry {
+  der: Uint8Array;
+  /** Pushes of `der` during which the connection ended (or stalled). */
+  drops: number;
+}
 
 /** What the adder needs of a socket client; {@link HaproxyRuntimeClient} is one. */
 export interface StapleClient {
@@ -68,10 +86,11 @@ const logger = getLogger(["stapled", "haproxy"]);
  *
  * @example Push a staple to two HAProxies
  * ```ts
- * const adder = new HaproxyAdder();
+ * const adder = new HaproxyAdder({ onResult: () => {} });
+ * const der = new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]); // a DER OCSP response
  * const results = await adder.push("/etc/haproxy/certs/a.pem", der, [
- *   { transport: "unix", path: "/run/haproxy/admin.sock" },
- *   { transport: "tcp", hostname: "127.0.0.1", port: 9999 },
+ *   { transport: "unix", path: "/nonexistent/admin.sock" }, // /run/haproxy/admin.sock
+ *   { transport: "tcp", hostname: "127.0.0.1", port: 1 }, // ipv4@10.0.0.5:9999
  * ]);
  * results.filter((r) => !r.ok); // failures, also logged
  * await adder.close();
@@ -82,7 +101,7 @@ export class HaproxyAdder {
   #onResult: (result: PushResult) => void;
   #clients = new Map<string, StapleClient>();
   /** socket name -> certificate path -> latest staple */
-  #staples = new Map<string, Map<string, Uint8Array>>();
+  #staples = new Map<string, Map<string, Entry>>();
 
   /**
    * Makes an adder with no sockets; a socket's client is made on its first push.
@@ -102,7 +121,8 @@ export class HaproxyAdder {
   /**
    * Records `der` as the current staple of `certPath` on each socket and
    * pushes it to all of them in parallel. A socket that is down gets it again
-   * when it reconnects.
+   * when it reconnects. A staple too large for HAProxy's CLI is refused with
+   * a `StapleNotSentError` result and not sent (HAProxy keeps what it has).
    *
    * @param certPath The certificate file.
    * @param der The DER OCSP response.
@@ -111,7 +131,12 @@ export class HaproxyAdder {
    *
    * @example Push and count failures
    * ```ts
-   * const failed = (await adder.push(path, der, sockets)).filter((r) => !r.ok).length;
+   * const adder = new HaproxyAdder({ onResult: () => {} });
+   * const sockets = [{ transport: "unix", path: "/nonexistent/admin.sock" } as const];
+   * const der = new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]);
+   * const failed = (await adder.push("/etc/haproxy/a.pem", der, sockets)).filter((r) => !r.ok);
+   * console.assert(failed.length === 1); // no HAProxy there
+   * await adder.close();
    * ```
    */
   push(
@@ -123,8 +148,9 @@ export class HaproxyAdder {
     return Promise.all(
       [...names].map(([socket, address]) => {
         const client = this.#client(socket, address);
-        this.#staples.get(socket)!.set(certPath, der);
-        return this.#pushOne(client, socket, certPath, der, false);
+        const entry = { der, drops: 0 };
+        this.#staples.get(socket)!.set(certPath, entry);
+        return this.#pushOne(client, socket, certPath, entry, false);
       }),
     );
   }
@@ -137,6 +163,7 @@ export class HaproxyAdder {
    *
    * @example Forget a deleted certificate
    * ```ts
+   * const adder = new HaproxyAdder();
    * adder.forget("/etc/haproxy/certs/old.pem");
    * ```
    */
@@ -154,6 +181,7 @@ export class HaproxyAdder {
    *
    * @example After a reload
    * ```ts
+   * const adder = new HaproxyAdder();
    * await adder.retain([{ transport: "unix", path: "/run/haproxy/admin.sock" }]);
    * ```
    */
@@ -176,6 +204,7 @@ export class HaproxyAdder {
    *
    * @example Shut down
    * ```ts
+   * const adder = new HaproxyAdder();
    * await adder.close();
    * ```
    */
@@ -198,28 +227,49 @@ export class HaproxyAdder {
     return client;
   }
 
+  /**
+   * Pushes a socket's staples again: those no connection ended on first (the
+   * client runs them in this order), then the suspects; a staple the
+   * connection ended on {@link MAX_DROPS} times is reported and skipped.
+   */
   async #repush(socket: string, client: StapleClient): Promise<void> {
     const staples = [...this.#staples.get(socket) ?? []];
-    await Promise.all(
-      staples.map(([certPath, der]) => this.#pushOne(client, socket, certPath, der, true)),
-    );
+    const order = [
+      ...staples.filter(([, entry]) => entry.drops === 0),
+      ...staples.filter(([, entry]) => entry.drops > 0),
+    ];
+    await Promise.all(order.map(([certPath, entry]) => {
+      if (entry.drops < MAX_DROPS) return this.#pushOne(client, socket, certPath, entry, true);
+      const error = new StapleNotSentError(
+        certPath,
+        `HAProxy dropped the connection ${entry.drops} times while reading this staple; ` +
+          `it is not pushed again until the next one`,
+      );
+      return this.#report({ socket, certPath, repush: true, ok: false, error });
+    }));
   }
 
   async #pushOne(
     client: StapleClient,
     socket: string,
     certPath: string,
-    der: Uint8Array,
+    entry: Entry,
     repush: boolean,
   ): Promise<PushResult> {
     let result: PushResult;
     try {
-      const outcome = await client.setOcspResponse(certPath, der);
+      const outcome = await client.setOcspResponse(certPath, entry.der);
+      entry.drops = 0;
       result = { socket, certPath, repush, ok: true, outcome };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
+      if (error instanceof ConnectionLostError) entry.drops++;
       result = { socket, certPath, repush, ok: false, error };
     }
+    return this.#report(result);
+  }
+
+  #report(result: PushResult): PushResult {
     try {
       this.#onResult(result);
     } catch (err) {

@@ -9,3 +9,4 @@ export * from "../address.ts";
 export * from "./adder.ts";
 export * from "./client.ts";
 export * from "./show_ssl_cert.ts";
+export * from "./staple_not_sent.ts";

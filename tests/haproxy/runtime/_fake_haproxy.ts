@@ -2,9 +2,10 @@
  * An in-process stand-in for a HAProxy CLI on a unix socket, for faults a
  * real HAProxy cannot be made to produce (never answering, closing in the
  * middle of a reply). It answers the `prompt` / `set timeout cli` handshake
- * like HAProxy, records every byte it receives, and hands each later line
- * (payload lines too) to the test's behaviour, whose replies end with the
- * prompt unless told otherwise.
+ * like HAProxy, answers `show info` (the client's reload check) unless told
+ * not to, records every byte it receives, and hands each later line (payload
+ * lines too) to the test's behaviour, whose replies end with the prompt
+ * unless told otherwise.
  *
  * @module
  */
@@ -24,31 +25,39 @@ export interface FakeHaproxy {
   received(): string;
   /** Resolves with the next command line received after the handshake. */
   nextCommand(): Promise<string>;
+  /** How many connections were accepted, and how many are still open. */
+  connections(): { accepted: number; open: number };
   /** Stops listening and closes all connections. */
   close(): Promise<void>;
 }
 
 /**
- * Listens on `<dir>/fake.sock`.
+ * Listens on `<dir>/fake.sock` (or `options.path`).
  *
  * @param dir A temp dir owned by the test.
  * @param behaviour What to do with each command after the handshake.
- * @param options `answerHandshake: false` makes it silent from the start.
+ * @param options `answerHandshake: false` makes it silent from the start;
+ *   `showInfo` is the reply to `show info` (`null`: handed to `behaviour`);
+ *   `path` is where to listen.
  * @returns The fake.
  */
 export function startFakeHaproxy(
   dir: string,
   behaviour: FakeBehaviour,
-  options: { answerHandshake?: boolean } = {},
+  options: { answerHandshake?: boolean; showInfo?: (() => string) | null; path?: string } = {},
 ): FakeHaproxy {
-  const { answerHandshake = true } = options;
-  const path = `${dir}/fake.sock`;
+  const {
+    answerHandshake = true,
+    showInfo = () => "Name: HAProxy\nPid: 4242\nStopping: 0\n",
+    path = `${dir}/fake.sock`,
+  } = options;
   const listener = Deno.listen({ transport: "unix", path });
   const conns = new Set<Deno.Conn>();
   const tasks: Promise<void>[] = [];
   const waiters: Array<(line: string) => void> = [];
   const queued: string[] = [];
   let received = "";
+  let accepted = 0;
 
   async function serve(conn: Deno.Conn): Promise<void> {
     const encoder = new TextEncoder();
@@ -80,6 +89,8 @@ export function startFakeHaproxy(
             await reply("");
           } else if (answerHandshake && line.startsWith("set timeout cli ")) {
             await reply("");
+          } else if (showInfo && line === "show info") {
+            await reply(showInfo());
           } else {
             const waiter = waiters.shift();
             if (waiter) waiter(line);
@@ -98,6 +109,7 @@ export function startFakeHaproxy(
   const accepting = (async () => {
     for await (const conn of listener) {
       conns.add(conn);
+      accepted++;
       tasks.push(serve(conn));
     }
   })();
@@ -105,6 +117,7 @@ export function startFakeHaproxy(
   return {
     path,
     received: () => received,
+    connections: () => ({ accepted, open: conns.size }),
     nextCommand: () =>
       queued.length > 0
         ? Promise.resolve(queued.shift()!)

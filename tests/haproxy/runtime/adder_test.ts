@@ -5,8 +5,10 @@ import {
   type HaproxySocketAddress,
   type PushResult,
   type StapleClient,
+  StapleNotSentError,
   type StapleOutcome,
 } from "../../../src/haproxy/runtime/mod.ts";
+import { ConnectionLostError } from "../../../src/haproxy/runtime/_connection_lost.ts";
 import { HAPROXY, servedStaple, startHaproxy } from "../../_helpers/haproxy.ts";
 import { makeCa, makeLeaf, makeOcspResponse } from "../../_helpers/openssl_fixtures.ts";
 import { FakeTimers } from "./_fake_timers.ts";
@@ -108,6 +110,45 @@ Deno.test("after a reconnect, the socket's latest staple of each certificate is 
   assert.deepEqual(b().calls, [["/c/x.pem", 1]]);
   assert.ok(seen.every((result) => result.repush && result.ok));
   assert.equal(seen.length, 2);
+});
+
+Deno.test("a staple HAProxy drops the connection on is pushed again last, then skipped, and the others are delivered", async () => {
+  const seen: PushResult[] = [];
+  const { adder, a } = fakeAdder((result) => seen.push(result));
+  await adder.push("/c/y.pem", der(2), [A]); // creates A's client
+  a().answer = (certPath) =>
+    certPath === "/c/x.pem"
+      ? Promise.reject(
+        new ConnectionLostError("/run/a.sock", "'set ssl ocsp-response' failed: reset"),
+      )
+      : Promise.resolve("updated");
+  const [first] = await adder.push("/c/x.pem", der(1), [A]);
+  assert.ok(!first.ok && first.error instanceof SocketError);
+  await adder.push("/c/z.pem", der(3), [A]);
+
+  a().calls = [];
+  await a().reconnect();
+  assert.deepEqual(a().calls, [["/c/y.pem", 2], ["/c/z.pem", 3], ["/c/x.pem", 1]]);
+
+  a().calls = [];
+  seen.length = 0;
+  await a().reconnect();
+  assert.deepEqual(a().calls, [["/c/y.pem", 2], ["/c/z.pem", 3]], "x.pem is skipped");
+  const skipped = seen.find((result) => result.certPath === "/c/x.pem")!;
+  assert.ok(!skipped.ok && skipped.error instanceof StapleNotSentError);
+  assert.equal(
+    skipped.error.message,
+    "/c/x.pem: staple not sent to HAProxy: HAProxy dropped the connection 2 times while " +
+      "reading this staple; it is not pushed again until the next one",
+  );
+
+  // A new staple for x.pem is pushed (and, once delivered, re-pushed as usual).
+  a().answer = () => Promise.resolve("updated");
+  const [next] = await adder.push("/c/x.pem", der(4), [A]);
+  assert.ok(next.ok);
+  a().calls = [];
+  await a().reconnect();
+  assert.deepEqual(a().calls, [["/c/y.pem", 2], ["/c/x.pem", 4], ["/c/z.pem", 3]]);
 });
 
 Deno.test("forget() stops re-pushing a certificate", async () => {

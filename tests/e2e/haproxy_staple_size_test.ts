@@ -1,0 +1,97 @@
+/**
+ * A real HAProxy 2.6 and a staple padded past what its CLI reads (the
+ * `certs` field of a response is not signed, so anyone on the path can pad a
+ * genuine response): the padded one is refused without being sent, the good
+ * ones on the same socket are delivered, and the connection is not reset and
+ * reconnected over and over.
+ */
+import assert from "node:assert/strict";
+import { type Issued, TestCa, writeBundle } from "../../scripts/lib/pki.ts";
+import { buildOcspResponse } from "../../scripts/lib/ocsp_responder.ts";
+import { hasOcsp, parseBundle } from "../../src/certs/mod.ts";
+import { certIdFor } from "../../src/ocsp/mod.ts";
+import {
+  HaproxyAdder,
+  HaproxyRuntimeClient,
+  type HaproxySocketAddress,
+  StapleNotSentError,
+} from "../../src/haproxy/runtime/mod.ts";
+import { MAX_STAPLE_BYTES } from "../../src/staples/limits.ts";
+import { HAPROXY, servedStaple, startHaproxy } from "../_helpers/haproxy.ts";
+import { hasCommand } from "../_helpers/net.ts";
+
+const haveTools = HAPROXY !== undefined && await hasCommand("openssl");
+
+/** A leaf bundle `<dir>/<name>.pem` with an empty .ocsp, and its staple built by `ca`. */
+async function site(dir: string, ca: TestCa, name: string) {
+  const leaf = await ca.leaf(`${name}.example.test`, { ocspUrls: ["http://127.0.0.1:9/"] });
+  const path = `${dir}/${name}.pem`;
+  await writeBundle(path, leaf, [ca]);
+  await Deno.writeFile(`${path}.ocsp`, new Uint8Array());
+  const bundle = await parseBundle(path, await Deno.readFile(path));
+  assert.ok(hasOcsp(bundle));
+  const certId = await certIdFor(bundle.issuer, bundle.leaf.serial);
+  const staple = (certs: Issued[] = []) =>
+    buildOcspResponse({ signer: ca, certs, singles: [{ certId }] });
+  return { path, name: `${name}.example.test`, staple };
+}
+
+Deno.test({
+  name:
+    "a padded staple too large for HAProxy's CLI is not sent and does not keep the other staples from HAProxy",
+  ignore: !haveTools,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-size-" });
+  const root = await TestCa.root("Size Root");
+  const ca = await root.intermediate("Size CA");
+  const padded = await site(dir, ca, "padded");
+  const good = await Promise.all(["a", "b", "c"].map((name) => site(dir, ca, name)));
+  const haproxy = await startHaproxy({ dir, crts: [padded.path, ...good.map((s) => s.path)] });
+  const socket: HaproxySocketAddress = { transport: "unix", path: haproxy.socketPath };
+  let reconnects = 0;
+  const adder = new HaproxyAdder({
+    createClient(address) {
+      const client = new HaproxyRuntimeClient(address);
+      client.onReconnect(() => {
+        reconnects++;
+      });
+      return client;
+    },
+    onResult: () => {},
+  });
+  try {
+    // Genuine (signed by the CA) but 13 KB and more: HAProxy 2.6 drops the
+    // connection on a command over 16383 bytes, that is a response over 12267.
+    const big = await padded.staple(Array(30).fill(ca));
+    assert.ok(big.length > 12_300, `padded to ${big.length} bytes`);
+    const staples = await Promise.all(good.map((s) => s.staple()));
+    const [[refused], ...delivered] = await Promise.all([
+      adder.push(padded.path, big, [socket]), // first in the socket's queue
+      ...good.map((s, i) => adder.push(s.path, staples[i], [socket])),
+    ]);
+    assert.ok(!refused.ok);
+    assert.ok(refused.error instanceof StapleNotSentError, String(refused.error));
+    assert.match(
+      refused.error.message,
+      new RegExp(
+        `padded\\.pem: staple not sent to HAProxy: the OCSP response is ${big.length} bytes, more than the ${MAX_STAPLE_BYTES}`,
+      ),
+    );
+    for (const [result] of delivered) assert.ok(result.ok, String(!result.ok && result.error));
+
+    // A while later: still the same connection, every good staple served.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(reconnects, 0);
+    for (const s of good) {
+      const served = await servedStaple(haproxy.tlsPort, s.name);
+      assert.equal(served.certStatus, "good", `${s.name}: ${served.text.slice(0, 300)}`);
+    }
+    assert.equal((await servedStaple(haproxy.tlsPort, padded.name)).certStatus, undefined);
+  } finally {
+    await adder.close();
+    await haproxy.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
