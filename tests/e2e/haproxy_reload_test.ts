@@ -36,11 +36,17 @@ Deno.test({
   const bundle = await parseBundle(path, await Deno.readFile(path));
   assert.ok(hasOcsp(bundle));
   const certId = await certIdFor(bundle.issuer, bundle.leaf.serial);
+  // Whole seconds: HAProxy 3.0 (OpenSSL 3.5) refuses fractional ones.
   const now = Math.floor(Date.now() / 1000) * 1000;
   const staple = (hoursAgo: number) =>
     buildOcspResponse({
       signer: ca,
-      singles: [{ certId, thisUpdate: new Date(now - hoursAgo * 3_600_000) }],
+      producedAt: new Date(now),
+      singles: [{
+        certId,
+        thisUpdate: new Date(now - hoursAgo * 3_600_000),
+        nextUpdate: new Date(now + 86_400_000),
+      }],
     });
 
   const haproxy = await startHaproxy({ dir, crts: [path], masterWorker: true });

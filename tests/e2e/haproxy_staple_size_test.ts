@@ -31,8 +31,19 @@ async function site(dir: string, ca: TestCa, name: string) {
   const bundle = await parseBundle(path, await Deno.readFile(path));
   assert.ok(hasOcsp(bundle));
   const certId = await certIdFor(bundle.issuer, bundle.leaf.serial);
+  // Whole seconds: HAProxy 3.0 (OpenSSL 3.5) refuses fractional ones.
+  const now = Math.floor(Date.now() / 1000) * 1000;
   const staple = (certs: Issued[] = []) =>
-    buildOcspResponse({ signer: ca, certs, singles: [{ certId }] });
+    buildOcspResponse({
+      signer: ca,
+      certs,
+      producedAt: new Date(now),
+      singles: [{
+        certId,
+        thisUpdate: new Date(now - 3_600_000),
+        nextUpdate: new Date(now + 86_400_000),
+      }],
+    });
   return { path, name: `${name}.example.test`, staple };
 }
 
