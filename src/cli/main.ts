@@ -9,7 +9,7 @@ import { getLogger } from "@logtape/logtape";
 import { ConfigError, describeError } from "../errors/mod.ts";
 import { setupLogging, shutdownLogging } from "../log/mod.ts";
 import { loadConfig, type StapledConfig } from "../config/config.ts";
-import { type CommandLine, parseCommandLine } from "../config/options.ts";
+import { type CommandLine, parseCommandLine } from "../config/command_line.ts";
 import { runDaemon } from "./daemon_mode.ts";
 import { HaproxyAdder } from "../haproxy/runtime/mod.ts";
 import { resolveSources } from "./sources.ts";

@@ -8,6 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import { LeftoverCleaner, type StapleNaming } from "../staples/mod.ts";
 import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
@@ -41,9 +42,9 @@ export interface OneOffTarget {
 
 /** Options of {@linkcode runOneOff}. */
 export interface OneOffOptions {
-  /** Requests in flight at most. @default 2 */
+  /** Requests in flight at most. @default DEFAULTS.renewalThreads */
   concurrency?: number;
-  /** Reuse staples valid for longer than this (s). @default 7200 */
+  /** Reuse staples valid for longer than this (s). @default DEFAULTS.minimumValidity */
   minimumValidity?: number;
   /** Reuse valid staples on disk. @default true */
   recycle?: boolean;
@@ -51,7 +52,7 @@ export interface OneOffOptions {
   goodOnly?: boolean;
   /** Send nonces. @default false */
   nonce?: boolean;
-  /** HTTP timeout (s). @default 10 */
+  /** HTTP timeout (s). @default DEFAULTS.timeout */
   timeout?: number;
   /** The clock. @default () => new Date() */
   now?: () => Date;
@@ -110,7 +111,7 @@ async function stapleOne(
       recycle: options.recycle,
       goodOnly: options.goodOnly,
       nonce: options.nonce,
-      timeoutMs: (options.timeout ?? 10) * 1000,
+      timeoutMs: (options.timeout ?? DEFAULTS.timeout) * 1000,
       naming: target.naming,
       fetch: options.fetch,
     });
@@ -146,7 +147,7 @@ export async function stapleAll(
   targets: OneOffTarget[],
   options: OneOffOptions = {},
 ): Promise<OneOffSummary> {
-  const { concurrency = 2, print = console.log } = options;
+  const { concurrency = DEFAULTS.renewalThreads, print = console.log } = options;
   const cache = new CertCache();
   const outcomes: OneOffOutcome[] = new Array(targets.length);
   let next = 0;

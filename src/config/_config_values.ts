@@ -8,6 +8,23 @@
 /** The value types a config key can have. */
 export type ConfigValueType = "string" | "boolean" | "number" | "integer" | "list";
 
+/**
+ * What the reader knows of one key: its type and, for numbers, the range it
+ * accepts and an example value for messages.
+ */
+export interface ConfigKey {
+  /** The value type. */
+  type: ConfigValueType;
+  /** The smallest number accepted (numbers only). */
+  min?: number;
+  /** The largest number accepted (numbers only). */
+  max?: number;
+  /** The unit, for messages (`seconds`). */
+  unit?: string;
+  /** A good value, shown in messages about a bad one. @default 60 */
+  example?: number;
+}
+
 /** A value read from a config file. */
 export type ConfigValue = string | number | boolean | string[];
 
@@ -42,7 +59,7 @@ export function unquote(text: string): string {
  * Converts the raw text of one key to its typed value.
  *
  * @param key The key, for the messages.
- * @param type The key's type.
+ * @param spec The key's type (and range).
  * @param raw The text after the separator, trimmed and unquoted; `undefined`
  *   for a bare key.
  * @param negated Whether the key was written as `no-<key>` (booleans only).
@@ -50,10 +67,12 @@ export function unquote(text: string): string {
  */
 export function convertValue(
   key: string,
-  type: ConfigValueType,
+  spec: ConfigValueType | ConfigKey,
   raw: string | undefined,
   negated: boolean,
 ): Conversion {
+  const keySpec = typeof spec === "string" ? { type: spec } : spec;
+  const type = keySpec.type;
   if (type === "boolean") return convertBoolean(key, raw, negated);
   if (raw === undefined) {
     return { ok: false, reason: `${key} needs a value, e.g. ${key}=${example(type)}` };
@@ -65,7 +84,7 @@ export function convertValue(
       return convertList(key, raw);
     case "number":
     case "integer":
-      return convertNumber(key, type, raw);
+      return convertNumber(key, keySpec, raw);
   }
 }
 
@@ -95,9 +114,20 @@ function convertList(key: string, raw: string): Conversion {
   return { ok: true, value: items.filter((item) => item !== "") };
 }
 
-function convertNumber(key: string, type: "number" | "integer", raw: string): Conversion {
+function convertNumber(key: string, spec: ConfigKey, raw: string): Conversion {
+  const type = spec.type;
   const pattern = type === "integer" ? INTEGER_REGEXP : NUMBER_REGEXP;
-  if (pattern.test(raw)) return { ok: true, value: Number(raw) };
+  const value = Number(raw);
+  if (pattern.test(raw) && (type !== "integer" || Number.isSafeInteger(value))) {
+    const { min = 0, max, unit } = spec;
+    if (value >= min && (max === undefined || value <= max)) return { ok: true, value };
+    const units = unit ? ` ${unit}` : "";
+    const range = max === undefined ? `at least ${min}${units}` : `${min} to ${max}${units}`;
+    return {
+      ok: false,
+      reason: `${key} must be ${range}, got ${raw} (e.g. ${key}=${spec.example ?? 60})`,
+    };
+  }
   const what = type === "integer" ? "a whole number" : "a number";
   if (NEGATIVE_REGEXP.test(raw)) {
     return { ok: false, reason: `${key} must not be negative, got "${raw}" (e.g. ${key}=60)` };

@@ -1,37 +1,24 @@
 /**
- * The command line: every option of the original stapled (same long and
- * short names, defaults and multi-value behaviour) plus ours, declared once
- * in {@linkcode OPTIONS} and parsed with commander into the values the
- * operator gave explicitly, keyed by long option name, the same keys a
- * `stapled.conf` uses.
+ * Every option of stapled, declared once in {@linkcode OPTIONS}: the
+ * original stapled's options (same long and short names, defaults and
+ * multi-value forms) plus ours, each with its type, default, range, help and
+ * the {@linkcode StapledConfig} field it sets. The command-line parser and
+ * `--help` (`command_line.ts`), the config file schema
+ * (`CONFIG_SCHEMA` in `config.ts`), the defaults ({@linkcode OPTION_DEFAULTS},
+ * and typed in `defaults.ts`) and the type of the resolved configuration are
+ * all derived from it; no default is written anywhere else.
+ *
+ * This module is data only (no I/O, no npm imports), so lower modules may
+ * import the defaults.
  *
  * @module
  */
-import { Command, CommanderError, Option } from "commander";
-import { ConfigError } from "../errors/mod.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { MAX_TIMER_DELAY_MS } from "../scheduler/clock.ts";
+import type { OptionSpec, OptionValue } from "./option_spec.ts";
 
-/** How an option's value is read. */
-export type OptionType = "boolean" | "number" | "integer" | "string" | "list";
-
-/** One option of the command line and config file. */
-export interface OptionSpec {
-  /** Long name without dashes; also the config file key. */
-  name: string;
-  /** Short flag letter, if any. */
-  short?: string;
-  /** Value type. */
-  type: OptionType;
-  /** Placeholder in help, e.g. `SECONDS`. */
-  arg?: string;
-  /** Help text. */
-  help: string;
-  /** Help group heading. */
-  group: string;
-  /** Whether the value is optional (`-l [DIR]`). */
-  optionalValue?: boolean;
-  /** Only on the command line, not in config files. */
-  cliOnly?: boolean;
-}
+export type { OptionRange, OptionSpec, OptionType, OptionValue } from "./option_spec.ts";
+export { optionHelp, rangeProblem } from "./option_spec.ts";
 
 const PATHS = "Certificates:";
 const HAPROXY = "HAProxy:";
@@ -39,14 +26,30 @@ const RENEWAL = "Renewal:";
 const LOGGING = "Logging:";
 const PROCESS = "Running:";
 
+/**
+ * The longest duration in whole seconds a timer can take: `setTimeout` and
+ * `AbortSignal.timeout` fire at once beyond 2^31 - 1 ms, and HAProxy's
+ * `set timeout cli` wraps around beyond it (checked with HAProxy 2.6:
+ * 4294968 closes the connection within a second).
+ */
+export const MAX_TIMER_SECONDS: number = Math.floor(MAX_TIMER_DELAY_MS / 1000);
+
+/**
+ * The longest `--minimum-validity`: a year, longer than any OCSP response a
+ * stapled certificate gets, and small enough for time arithmetic in ms.
+ */
+export const MAX_MINIMUM_VALIDITY = 365 * 86400;
+
 /** Every option, in help order. */
-export const OPTIONS: readonly OptionSpec[] = [
+export const OPTIONS = [
   {
     name: "cert-paths",
     short: "p",
     type: "list",
     arg: "PATH...",
     group: PATHS,
+    default: [],
+    field: "certPaths",
     help: "certificate files or directories holding them (several allowed: -p a b c)",
   },
   {
@@ -54,6 +57,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     short: "R",
     type: "boolean",
     group: PATHS,
+    default: false,
+    field: "recursive",
     help: "scan the given directories recursively",
   },
   {
@@ -61,7 +66,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "string",
     arg: "LIST",
     group: PATHS,
-    help: "comma-separated extensions of certificate files (default: crt,pem,cer)",
+    default: "crt,pem,cer",
+    split: ",",
+    field: "fileExtensions",
+    help: "comma-separated extensions of certificate files",
   },
   {
     name: "ignore",
@@ -69,6 +77,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "list",
     arg: "PATTERN...",
     group: PATHS,
+    default: [],
+    field: "ignore",
     help:
       "ignore files matching these globs (* and ?); /abs/path matches whole paths, others match the last path components",
   },
@@ -78,12 +88,18 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "integer",
     arg: "SECONDS",
     group: PATHS,
-    help: "rescan the certificate paths this often (default: 60)",
+    default: 60,
+    range: { min: 1, max: MAX_TIMER_SECONDS, unit: "seconds" },
+    field: "refreshInterval",
+    help: "rescan the certificate paths this often",
   },
   {
     name: "no-watch",
     type: "boolean",
     group: PATHS,
+    default: false,
+    field: "watch",
+    negates: true,
     help: "do not watch the cert paths for changes; rely on the periodic rescan",
   },
   {
@@ -92,6 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "list",
     arg: "DIR...",
     group: PATHS,
+    deprecatedFor: "cert-paths",
     help: "DEPRECATED, use --cert-paths",
   },
   {
@@ -99,6 +116,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "list",
     arg: "FILE|DIR...",
     group: HAPROXY,
+    default: [],
+    field: "haproxyConfig",
     help:
       "HAProxy configuration files or directories: their certificates and admin sockets are used",
   },
@@ -108,12 +127,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "list",
     arg: "SOCKET...",
     group: HAPROXY,
+    default: [],
+    field: "haproxySockets",
     help: "HAProxy admin sockets, one per --cert-paths entry, in the same order",
   },
   {
     name: "no-haproxy-sockets",
     type: "boolean",
     group: HAPROXY,
+    default: false,
+    field: "noHaproxySockets",
     help: "do not push staples to HAProxy",
   },
   {
@@ -121,14 +144,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "integer",
     arg: "SECONDS",
     group: HAPROXY,
-    help: "idle timeout asked of HAProxy for our socket connections (default: 86400)",
+    default: 86400,
+    range: { min: 1, max: MAX_TIMER_SECONDS, unit: "seconds" },
+    field: "haproxySocketKeepalive",
+    help: "idle timeout asked of HAProxy for our socket connections",
   },
   {
     name: "minimum-validity",
     type: "integer",
     arg: "SECONDS",
     group: RENEWAL,
-    help: "renew staples valid for less than this (default: 7200)",
+    default: 7200,
+    range: { min: 0, max: MAX_MINIMUM_VALIDITY, unit: "seconds" },
+    field: "minimumValidity",
+    help: "renew staples valid for less than this",
   },
   {
     name: "renewal-threads",
@@ -136,18 +165,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "integer",
     arg: "N",
     group: RENEWAL,
-    help: "OCSP requests in flight at most (default: 2)",
+    default: 2,
+    range: { min: 1 },
+    field: "renewalThreads",
+    help: "OCSP requests in flight at most",
   },
   {
     name: "no-recycle",
     type: "boolean",
     group: RENEWAL,
+    default: false,
+    field: "recycle",
+    negates: true,
     help: "do not reuse valid staples found on disk; fetch new ones",
   },
   {
     name: "good-only",
     type: "boolean",
     group: RENEWAL,
+    default: false,
+    field: "goodOnly",
     help: "write an empty staple instead of a revoked response",
   },
   {
@@ -155,26 +192,41 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "number",
     arg: "SECONDS",
     group: RENEWAL,
-    help: "OCSP HTTP timeout, connect and body (default: 10)",
+    default: 10,
+    range: { min: 0.001, max: MAX_TIMER_SECONDS, unit: "seconds" },
+    field: "timeout",
+    help: "OCSP HTTP timeout, connect and body",
   },
   {
     name: "nonce",
     type: "boolean",
     group: RENEWAL,
+    default: false,
+    field: "nonce",
     help: "send a nonce with OCSP requests and require it back",
   },
   {
     name: "one-off",
     type: "boolean",
     group: PROCESS,
+    default: false,
+    field: "oneOff",
     help: "staple every certificate once and exit (status 0 all stapled, 1 some failed, 2 usage)",
   },
-  { name: "one-shot", type: "boolean", group: PROCESS, help: "alias of --one-off" },
+  {
+    name: "one-shot",
+    type: "boolean",
+    group: PROCESS,
+    aliasOf: "one-off",
+    help: "alias of --one-off",
+  },
   {
     name: "check-config",
     type: "boolean",
     group: PROCESS,
     cliOnly: true,
+    default: false,
+    field: "checkConfig",
     help: "read the configuration, print the certificates and sockets found, exit 0 (or 2)",
   },
   {
@@ -182,12 +234,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     short: "D",
     type: "boolean",
     group: PROCESS,
+    default: false,
+    field: "daemon",
+    noFlagHelp: "same as --interactive",
     help: "detach from the terminal and run in the background",
   },
   {
     name: "interactive",
     type: "boolean",
     group: PROCESS,
+    unsets: "daemon",
     help: "stay in the foreground, overriding daemon from a config file (also --no-daemon)",
   },
   {
@@ -195,6 +251,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "string",
     arg: "FILE",
     group: PROCESS,
+    field: "pidfile",
     help: "write the daemon's pid to this file",
   },
   {
@@ -202,6 +259,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "string",
     arg: "CMD",
     group: PROCESS,
+    field: "onUpdate",
     help: "run this shell command after a batch of staples changed (e.g. 'systemctl reload nginx')",
   },
   {
@@ -218,22 +276,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: "integer",
     arg: "0-4",
     group: LOGGING,
-    help: "0 critical, 1 error, 2 warning, 3 info, 4 debug (default: 3)",
+    default: 3,
+    range: { min: 0, max: 4 },
+    field: "verbosity",
+    counter: {
+      short: "v",
+      help: "more verbose, repeat for more (-vvvv: debug); overrides --verbosity",
+    },
+    help: "0 critical, 1 error, 2 warning, 3 info, 4 debug",
   },
   {
     name: "logdir",
     short: "l",
     type: "string",
     arg: "DIR",
-    optionalValue: true,
+    implied: "/var/log/stapled/",
     group: LOGGING,
-    help:
-      "also log to DIR/stapled.log (default DIR: /var/log/stapled/), with stack traces of unexpected errors",
+    field: "logdir",
+    help: "also log to DIR/stapled.log, with stack traces of unexpected errors",
   },
   {
     name: "syslog",
     type: "boolean",
     group: LOGGING,
+    default: false,
+    field: "syslog",
     help: "also log to the local syslog (/dev/log)",
   },
   {
@@ -241,161 +308,78 @@ export const OPTIONS: readonly OptionSpec[] = [
     short: "q",
     type: "boolean",
     group: LOGGING,
+    default: false,
+    field: "quiet",
     help: "print no log messages on the console",
   },
-];
+] as const satisfies readonly OptionSpec[];
 
-/** Default log directory when `-l` is given without one. */
-export const DEFAULT_LOGDIR = "/var/log/stapled/";
+/** The option with this long name. */
+export type OptionName = (typeof OPTIONS)[number]["name"];
 
-/** What the command line said. */
-export interface CommandLine {
-  /** Values given explicitly, by long option name (`no-daemon` as `daemon: false`). */
-  values: Record<string, string | number | boolean | string[]>;
-  /** Number of `-v` flags (0 when none). */
-  verbose: number;
-  /** Set when `--help` or `--version` printed something: exit with this status. */
-  exit?: number;
-}
+type Spec = (typeof OPTIONS)[number];
+type FieldValue<S> = S extends { split: string } ? string[]
+  : S extends { type: "boolean" } ? boolean
+  : S extends { type: "number" | "integer" } ? number
+  : S extends { type: "list" } ? string[]
+  : string;
 
-function camel(name: string): string {
-  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/**
+ * The configuration fields the options set, derived from
+ * {@linkcode OPTIONS}: an option with a default gives a required field, one
+ * without (`pidfile`, `on-update`, `logdir`) an optional one.
+ */
+export type OptionFields =
+  & {
+    [S in Spec as S extends { field: string; default: unknown } ? S["field"] : never]: FieldValue<
+      S
+    >;
+  }
+  & {
+    [
+      S in Spec as S extends { field: string; default: unknown } ? never
+        : S extends { field: infer F extends string } ? F
+        : never
+    ]?: FieldValue<S>;
+  };
+
+/** The resolved configuration: every option's field, plus what was read. */
+export interface StapledConfig extends OptionFields {
+  /** The config files that were read. */
+  configFiles: string[];
+  /** Warnings to log once logging is set up. */
+  warnings: string[];
 }
 
 /**
- * Checks and converts one value of an option (command line or config file).
- *
- * @param spec The option.
- * @param raw The text given.
- * @param where Where it was given, for the message.
- * @returns The converted value.
- * @throws {ConfigError} When the value does not fit the type.
+ * The default of every option that has one, by long option name, the keys a
+ * config file uses (e.g. `OPTION_DEFAULTS["minimum-validity"]` is 7200).
  */
-export function convertOption(spec: OptionSpec, raw: string, where = ""): number | string {
-  if (spec.type === "number" || spec.type === "integer") {
-    const n = Number(raw);
-    const whole = spec.type === "integer";
-    if (raw.trim() === "" || !Number.isFinite(n) || n < 0 || (whole && !Number.isInteger(n))) {
-      throw new ConfigError(
-        where,
-        `--${spec.name} takes a ${
-          whole ? "whole " : ""
-        }number of 0 or more, not "${raw}" (e.g. --${spec.name} ${
-          spec.name === "verbosity" ? "3" : "60"
-        })`,
-      );
-    }
-    return n;
-  }
-  return raw;
+export const OPTION_DEFAULTS: Readonly<Record<string, OptionValue>> = Object.freeze(
+  Object.fromEntries(
+    (OPTIONS as readonly OptionSpec[]).flatMap((o) =>
+      o.default === undefined ? [] : [[o.name, o.default]]
+    ),
+  ),
+);
+
+/**
+ * The option with this long name.
+ *
+ * @param name The long name without dashes.
+ * @returns The option.
+ * @throws {RangeError} When there is no such option.
+ *
+ * @example Looking up an option's default
+ * ```ts
+ * import { optionSpec } from "./options.ts";
+ * console.log(optionSpec("minimum-validity").default); // 7200
+ * ```
+ */
+export function optionSpec(name: OptionName): OptionSpec {
+  const spec = (OPTIONS as readonly OptionSpec[]).find((o) => o.name === name);
+  if (spec === undefined) throw new RangeError(`Cannot find option: --${name} does not exist`);
+  return spec;
 }
 
-import denoJson from "../../deno.json" with { type: "json" };
-
-/** stapled's version, from deno.json. */
 export const VERSION: string = denoJson.version;
-
-/**
- * Builds the commander program (for parsing and for `--help`).
- *
- * @param write Where help and errors go.
- * @returns The program.
- */
-export function buildProgram(
-  write: { out: (s: string) => void; err: (s: string) => void },
-): Command {
-  const program = new Command("stapled")
-    .description(
-      "Keep OCSP staples fresh for HAProxy (and nginx): find certificates, fetch and validate " +
-        "their OCSP responses, write <cert>.ocsp atomically and push it into running HAProxy.",
-    )
-    .usage(
-      "[options]  (e.g. stapled --haproxy-config /etc/haproxy/haproxy.cfg, or stapled --one-off -p DIR)",
-    )
-    .version(`stapled ${VERSION}`, "-V, --version", "print the version and exit")
-    .helpOption("-h, --help", "show this help and exit")
-    .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => {} })
-    .exitOverride()
-    .allowExcessArguments(false);
-  for (const spec of OPTIONS) {
-    const flagName = spec.name;
-    const long = `--${flagName}`;
-    const value = spec.type === "boolean"
-      ? ""
-      : spec.optionalValue
-      ? ` [${spec.arg}]`
-      : ` <${spec.arg}>`;
-    const flags = (spec.short ? `-${spec.short}, ` : "") + long + value;
-    const option = new Option(flags, spec.help).helpGroup(spec.group);
-    if (spec.type === "number" || spec.type === "integer") {
-      option.argParser((raw: string) => convertOption(spec, raw));
-    }
-    program.addOption(option);
-    if (spec.name === "daemon") {
-      program.addOption(new Option("--no-daemon", "same as --interactive").helpGroup(spec.group));
-    }
-    if (spec.name === "verbosity") {
-      program.addOption(
-        new Option("-v", "more verbose, repeat for more (-vvvv: debug); overrides --verbosity")
-          .argParser((_: string, previous: number) => previous + 1)
-          .default(0)
-          .helpGroup(spec.group),
-      );
-    }
-  }
-  return program;
-}
-
-/**
- * Parses command-line arguments.
- *
- * @param args The arguments after the program name.
- * @param write Where `--help` and `--version` output goes.
- * @returns The explicitly given values.
- * @throws {ConfigError} For unknown options, missing or bad values (exit status 2).
- */
-export function parseCommandLine(
-  args: string[],
-  write: { out: (s: string) => void; err: (s: string) => void } = {
-    out: (s) => Deno.stdout.writeSync(new TextEncoder().encode(s)),
-    err: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)),
-  },
-): CommandLine {
-  const program = buildProgram(write);
-  try {
-    program.parse(args, { from: "user" });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") {
-        return { values: {}, verbose: 0, exit: 0 };
-      }
-      if (err.code === "commander.help") return { values: {}, verbose: 0, exit: 0 };
-      const text = err.message.replace(/^error: /, "");
-      throw new ConfigError("", `${text} (see stapled --help)`);
-    }
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError("", `${(err as Error).message} (see stapled --help)`);
-  }
-  const opts = program.opts();
-  const values: CommandLine["values"] = {};
-  for (const spec of OPTIONS) {
-    const key = camel(spec.name);
-    if (program.getOptionValueSource(key) !== "cli") continue;
-    values[spec.name] = spec.name === "logdir" && opts[key] === true ? DEFAULT_LOGDIR : opts[key];
-  }
-  // commander folds --no-X into X=false; keep the original's key names.
-  if (program.getOptionValueSource("daemon") === "cli" && opts.daemon === false) {
-    delete values.daemon;
-    values.interactive = true;
-  }
-  // --no-haproxy-sockets and --no-recycle are options of their own in the
-  // original, not negations: read them from the arguments.
-  const end = args.indexOf("--");
-  const given = end === -1 ? args : args.slice(0, end);
-  if (given.includes("--no-haproxy-sockets")) values["no-haproxy-sockets"] = true;
-  if (given.includes("--no-recycle")) values["no-recycle"] = true;
-  if (given.includes("--no-watch")) values["no-watch"] = true;
-  if (Array.isArray(opts.haproxySockets)) values["haproxy-sockets"] = opts.haproxySockets;
-  else delete values["haproxy-sockets"];
-  return { values, verbose: opts.v ?? 0 };
-}

@@ -17,6 +17,7 @@ import { CertScanner, type CertWatcher, type FindOptions, watchCertPaths } from 
 import { dumpStackTrace, RepeatFilter, repeatNote } from "../log/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import { type Clock, Scheduler, systemClock, type Task } from "../scheduler/mod.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 import { LeftoverCleaner, type StapleNaming, staplePathFor } from "../staples/mod.ts";
 import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import { fileRetryDelay, nextRenewalAt, renewalRetryDelay } from "./policy.ts";
@@ -175,14 +176,14 @@ export class Daemon<Socket = unknown> {
 
   static #settingsOf(o: DaemonSettings) {
     return {
-      refreshInterval: o.refreshInterval ?? 60,
-      renewalThreads: o.renewalThreads ?? 2,
-      minimumValidity: o.minimumValidity ?? 7200,
-      recycle: o.recycle ?? true,
-      goodOnly: o.goodOnly ?? false,
-      nonce: o.nonce ?? false,
-      timeout: o.timeout ?? 10,
-      watch: o.watch ?? true,
+      refreshInterval: o.refreshInterval ?? DEFAULTS.refreshInterval,
+      renewalThreads: o.renewalThreads ?? DEFAULTS.renewalThreads,
+      minimumValidity: o.minimumValidity ?? DEFAULTS.minimumValidity,
+      recycle: o.recycle ?? DEFAULTS.recycle,
+      goodOnly: o.goodOnly ?? DEFAULTS.goodOnly,
+      nonce: o.nonce ?? DEFAULTS.nonce,
+      timeout: o.timeout ?? DEFAULTS.timeout,
+      watch: o.watch ?? DEFAULTS.watch,
       logdir: o.logdir,
     };
   }

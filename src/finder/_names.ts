@@ -5,8 +5,10 @@
  * @module
  */
 
-/** The extensions scanned when none are given: `crt`, `pem` and `cer`. */
-export const DEFAULT_EXTENSIONS: readonly string[] = ["crt", "pem", "cer"];
+import { DEFAULTS } from "../config/defaults.ts";
+
+/** The extensions scanned when none are given: `--file-extensions`' default (`crt`, `pem`, `cer`). */
+export const DEFAULT_EXTENSIONS: readonly string[] = DEFAULTS.fileExtensions;
 
 /**
  * Extensions of the files HAProxy loads beside a certificate (`foo.pem.ocsp`,

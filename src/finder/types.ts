@@ -43,7 +43,7 @@ export interface FindOptions {
    * directory). Files given as cert paths themselves are kept whatever their
    * extension.
    *
-   * @default {["crt", "pem", "cer"]}
+   * @default DEFAULTS.fileExtensions (`--file-extensions`)
    */
   extensions?: readonly string[];
   /**

@@ -48,7 +48,7 @@ export interface WatchOptions {
    * Certificate extensions, as for `findCertFiles()`: changes to other files
    * matter only as possible directory changes when `recursive` is set.
    *
-   * @default {["crt", "pem", "cer"]}
+   * @default DEFAULTS.fileExtensions (`--file-extensions`)
    */
   extensions?: readonly string[];
   /**

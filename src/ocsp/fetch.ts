@@ -12,6 +12,7 @@
  */
 import { OcspFetchError } from "../errors/mod.ts";
 import { encodeBase64 } from "../certs/mod.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 
 /**
  * Headers of every request: no compression (Deno's fetch otherwise asks for
@@ -30,7 +31,7 @@ export const MAX_GET_LENGTH = 255;
 export interface FetchOcspOptions {
   /** The certificate file, named in errors. @default "" */
   file?: string;
-  /** Whole-request timeout in ms, connect and body included. @default 10000 */
+  /** Whole-request timeout in ms, connect and body included. @default DEFAULTS.timeout * 1000 */
   timeoutMs?: number;
   /** Largest body accepted, in bytes. @default 65536 */
   maxBytes?: number;
@@ -143,7 +144,7 @@ export async function fetchOcspResponse(
 ): Promise<Uint8Array> {
   const {
     file = "",
-    timeoutMs = 10_000,
+    timeoutMs = DEFAULTS.timeout * 1000,
     maxBytes = 65_536,
     maxRedirects = 1,
     fetch: doFetch = fetch,

@@ -13,6 +13,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { CertBundle, CertCache } from "../certs/mod.ts";
 import { describeError, OcspBadResponse, StapledError } from "../errors/mod.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 import {
   certIdFor,
   encodeOcspRequest,
@@ -38,7 +39,7 @@ const log = getLogger(["stapled", "renewer"]);
 export interface RenewOptions {
   /** The clock. @default () => new Date() */
   now?: () => Date;
-  /** Reuse a staple valid for longer than this many seconds. @default 7200 */
+  /** Reuse a staple valid for longer than this many seconds. @default DEFAULTS.minimumValidity */
   minimumValidity?: number;
   /** Reuse valid staples found on disk. @default true */
   recycle?: boolean;
@@ -181,8 +182,8 @@ export async function renewStaple(
 ): Promise<RenewResult> {
   const {
     now = () => new Date(),
-    minimumValidity = 7200,
-    goodOnly = false,
+    minimumValidity = DEFAULTS.minimumValidity,
+    goodOnly = DEFAULTS.goodOnly,
     naming = "append",
   } = options;
   const staplePath = staplePathFor(bundle.path, naming);
@@ -202,7 +203,7 @@ export async function renewStaple(
   let recorded: Promise<ValidatedResponse | undefined> | undefined;
   const revocation = () => recorded ??= readRevocation(bundle, revocationPath, context());
 
-  if (onDisk && (options.recycle ?? true)) {
+  if (onDisk && (options.recycle ?? DEFAULTS.recycle)) {
     const left = (onDisk.expiresAt.getTime() - now().getTime()) / 1000;
     let existing = left > minimumValidity ? onDisk : undefined;
     if (!existing) {

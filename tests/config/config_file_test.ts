@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import {
-  type ConfigFileContent,
   type ConfigSchema,
   defaultConfigPaths,
   mergeConfig,
   parseConfigFile,
+} from "../../src/config/config_file.ts";
+import {
+  type ConfigFileContent,
   readConfigFiles,
   readConfigText,
-} from "../../src/config/config_file.ts";
+} from "../../src/config/read_config.ts";
 import { ConfigError } from "../../src/errors/mod.ts";
 
 /** The options of the original's sample config file, as the CLI declares them. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCommandLine } from "../../src/config/options.ts";
+import { parseCommandLine } from "../../src/config/command_line.ts";
 import { loadConfig, resolveConfig } from "../../src/config/config.ts";
 import { ConfigError } from "../../src/errors/mod.ts";
 

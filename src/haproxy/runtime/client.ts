@@ -12,6 +12,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { SocketError } from "../../errors/mod.ts";
+import { DEFAULTS } from "../../config/defaults.ts";
 import { formatSocketAddress, type HaproxySocketAddress } from "../address.ts";
 import { connectSocket, RuntimeConnection } from "./_connection.ts";
 import { ConnectionLostError } from "./_connection_lost.ts";
@@ -35,7 +36,7 @@ export interface HaproxyRuntimeClientOptions {
   /**
    * Seconds HAProxy keeps the idle connection open (`set timeout cli`),
    * from `--haproxy-socket-keepalive`.
-   * @default 86400 (1 day; the original used 3600)
+   * @default DEFAULTS.haproxySocketKeepalive (`--haproxy-socket-keepalive`; the original used 3600)
    */
   keepaliveSeconds?: number;
   /**
@@ -174,7 +175,7 @@ export class HaproxyRuntimeClient {
    */
   constructor(address: HaproxySocketAddress, options: HaproxyRuntimeClientOptions = {}) {
     const {
-      keepaliveSeconds = 86400,
+      keepaliveSeconds = DEFAULTS.haproxySocketKeepalive,
       commandTimeoutMs = 10_000,
       reconnectDelayMs = 1000,
       maxReconnectDelayMs = 60_000,
