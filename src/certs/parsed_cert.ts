@@ -24,11 +24,20 @@ import { VerifyingKey } from "./signature.ts";
 /** id-ad-ocsp (RFC 5280 §4.2.2.1). */
 const ID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
 
-/** Lower-case hex of some bytes. */
+/**
+ * Lower-case hex of some bytes (the built-in `Uint8Array.prototype.toHex`).
+ *
+ * @param bytes The bytes.
+ * @returns Two lower-case hex digits per byte.
+ *
+ * @example
+ * ```ts
+ * import { toHex } from "./parsed_cert.ts";
+ * console.log(toHex(new Uint8Array([0, 171, 255]))); // "00abff"
+ * ```
+ */
 export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
+  return bytes.toHex();
 }
 
 /** Whether two byte arrays hold the same bytes. */

@@ -19,36 +19,44 @@ const BLOCK_REGEXP = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END ([A-Z0-9 ]+
 const BASE64_REGEXP = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
- * Decodes base64 text strictly (whitespace allowed between characters).
+ * Decodes base64 text strictly (whitespace allowed between characters), with
+ * the built-in `Uint8Array.fromBase64`.
  *
  * @param text The base64 text.
- * @returns The bytes, or undefined when the text is not valid base64.
+ * @returns The bytes, or undefined when the text is not valid base64
+ *   (characters outside the alphabet, missing padding, `=` inside).
+ *
+ * @example
+ * ```ts
+ * import { decodeBase64 } from "./pem.ts";
+ * console.log(decodeBase64("AQL/\n")); // Uint8Array(3) [ 1, 2, 255 ]
+ * console.log(decodeBase64("AQL")); // undefined
+ * ```
  */
 export function decodeBase64(text: string): Uint8Array | undefined {
   const compact = text.replace(/\s+/g, "");
   if (!BASE64_REGEXP.test(compact) || compact.length % 4 !== 0) return undefined;
   try {
-    const bin = atob(compact);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
+    return Uint8Array.fromBase64(compact);
   } catch {
     return undefined;
   }
 }
 
 /**
- * Encodes bytes as base64.
+ * Encodes bytes as base64 (the built-in `Uint8Array.prototype.toBase64`).
  *
  * @param bytes The bytes.
  * @returns Base64 text without line breaks.
+ *
+ * @example
+ * ```ts
+ * import { encodeBase64 } from "./pem.ts";
+ * console.log(encodeBase64(new Uint8Array([1, 2, 255]))); // "AQL/"
+ * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
+  return bytes.toBase64();
 }
 
 /**
