@@ -86,6 +86,19 @@ async function pumpLines(
  * @param options Grace periods and `setsid`.
  * @returns How it ended.
  * @throws {Deno.errors.NotFound} When `sh` (or `setsid`) cannot be started.
+ *
+ * @example Running a command and reading its output
+ * ```ts
+ * import { runShell } from "./_run_shell.ts";
+ * const lines: string[] = [];
+ * const result = await runShell({
+ *   command: 'echo "$GREETING"',
+ *   env: { GREETING: "hello" },
+ *   timeoutMs: 5000,
+ *   onLine: (_stream, line) => lines.push(line),
+ * });
+ * console.log(result.code, lines); // 0 ["hello"]
+ * ```
  */
 export async function runShell(run: ShellRun, options: RunShellOptions = {}): Promise<ShellResult> {
   const { killGraceMs = 2000, drainMs = 1000 } = options;

@@ -56,6 +56,13 @@ export function selfCommand(input: SelfCommandInput): string[] {
  * The command that starts this very process again (see {@linkcode selfCommand}).
  *
  * @returns The executable and its runtime arguments.
+ *
+ * @example
+ * ```ts
+ * import { currentSelfCommand } from "./_self_command.ts";
+ * const [executable, ...runtimeArgs] = await currentSelfCommand();
+ * console.log(executable === Deno.execPath(), runtimeArgs.length >= 0); // true true
+ * ```
  */
 export function currentSelfCommand(): Promise<string[]> {
   return Promise.resolve(selfCommand({

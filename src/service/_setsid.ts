@@ -13,6 +13,13 @@ export const SETSID_PATHS: readonly string[] = ["/usr/bin/setsid", "/bin/setsid"
  *
  * @param paths Where to look.
  * @returns Its path, or `undefined` when there is none.
+ *
+ * @example
+ * ```ts
+ * import { findSetsid } from "./_setsid.ts";
+ * console.log(await findSetsid()); // "/usr/bin/setsid" (where util-linux is installed)
+ * console.log(await findSetsid(["/nonexistent/setsid"])); // undefined
+ * ```
  */
 export async function findSetsid(
   paths: readonly string[] = SETSID_PATHS,

@@ -79,6 +79,13 @@ export interface DaemonizeOptions {
  *
  * @param args The parent's arguments.
  * @returns The child's arguments.
+ *
+ * @example
+ * ```ts
+ * import { daemonChildArgs } from "./daemonize.ts";
+ * console.log(daemonChildArgs(["-D", "-p", "/etc/ssl/sites"]));
+ * // ["-p", "/etc/ssl/sites", "--no-daemon"]
+ * ```
  */
 export function daemonChildArgs(args: readonly string[]): string[] {
   return [...args.filter((a) => a !== "-D" && a !== "--daemon"), "--no-daemon"];

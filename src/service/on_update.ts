@@ -38,10 +38,15 @@ export interface UpdateHookOptions {
  *
  * @example Wiring it to the daemon and to one-off mode
  * ```ts
- * const hook = new UpdateHook("systemctl reload nginx");
+ * import { UpdateHook } from "./on_update.ts";
+ * const dir = await Deno.makeTempDir();
+ * // e.g. "systemctl reload nginx"; here the changed paths are written to a file.
+ * const hook = new UpdateHook(`printf '%s' "$STAPLED_UPDATED" > ${dir}/updated`);
  * // daemon: runDaemon(config, { ..., onStaplesChanged: (paths) => hook.notify(paths) });
  * hook.notify(["/etc/ssl/a.pem"]); // one-off: the certificates whose staple was written
- * await hook.close();
+ * await hook.close(); // waits for the run
+ * console.log(await Deno.readTextFile(`${dir}/updated`)); // "/etc/ssl/a.pem"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class UpdateHook {
