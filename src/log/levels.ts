@@ -5,6 +5,7 @@
  * @module
  */
 import type { LogLevel } from "@logtape/logtape";
+import { DEFAULTS } from "../config/defaults.ts";
 
 /**
  * The lowest level shown at each verbosity, after the original's 0-4 scale:
@@ -17,11 +18,11 @@ export const VERBOSITY_LEVELS = ["fatal", "error", "warning", "info", "debug"] a
 export type VerbosityLevel = typeof VERBOSITY_LEVELS[number];
 
 /**
- * The verbosity used when none is given: 3, info. (The original defaulted to
- * 2, warning; stapled shows what it does by default and `--verbosity 2`
- * restores the original's quiet.)
+ * The verbosity used when none is given: `--verbosity`'s default, 3, info.
+ * (The original defaulted to 2, warning; stapled shows what it does by
+ * default and `--verbosity 2` restores the original's quiet.)
  */
-export const DEFAULT_VERBOSITY = 3;
+export const DEFAULT_VERBOSITY: number = DEFAULTS.verbosity;
 
 /** How each level is written in text logs (the original's names). */
 export const LEVEL_NAMES = {

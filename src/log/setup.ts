@@ -27,7 +27,7 @@ export const DEFAULT_MAX_FILES = 5;
 export interface SetupLoggingOptions {
   /**
    * 0 critical, 1 error, 2 warning, 3 info, 4 debug (more means debug).
-   * @default 3
+   * @default DEFAULT_VERBOSITY
    */
   verbosity?: number;
   /**

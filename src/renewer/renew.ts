@@ -47,7 +47,7 @@ export interface RenewOptions {
   goodOnly?: boolean;
   /** Send a nonce and require it back. @default false */
   nonce?: boolean;
-  /** HTTP timeout per request, ms. @default 10000 */
+  /** HTTP timeout per request, ms. @default DEFAULTS.timeout * 1000 (as fetchOcspResponse) */
   timeoutMs?: number;
   /** Largest response accepted, bytes. @default 65536 */
   maxBytes?: number;
