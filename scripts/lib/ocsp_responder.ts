@@ -259,15 +259,15 @@ export async function buildOcspResponse(spec: ResponseSpec): Promise<Uint8Array>
   const data = new ResponseData({
     version: spec.version ?? 0,
     responderID,
-    producedAt: spec.producedAt ?? new Date(now),
+    producedAt: wholeSeconds(spec.producedAt ?? new Date(now)),
     responses: spec.singles.map((s) =>
       new SingleResponse({
         certID: certIdWithParameters(s),
         certStatus: certStatus(s),
-        thisUpdate: s.thisUpdate ?? new Date(now - 3_600_000),
+        thisUpdate: wholeSeconds(s.thisUpdate ?? new Date(now - 3_600_000)),
         nextUpdate: s.nextUpdate === null
           ? undefined
-          : s.nextUpdate ?? new Date(now + 3 * 86_400_000),
+          : wholeSeconds(s.nextUpdate ?? new Date(now + 3 * 86_400_000)),
         singleExtensions: s.extensions,
       })
     ),
@@ -294,6 +294,15 @@ export async function buildOcspResponse(spec: ResponseSpec): Promise<Uint8Array>
     basicDer = rewriteGeneralizedTimes(basicDer, spec.rewriteTimes) ?? basicDer;
   }
   return wrapBasic(basicDer, spec.responseType);
+}
+
+/**
+ * A time without its milliseconds: real CAs write whole seconds, and OpenSSL
+ * (so HAProxy) misreads a GeneralizedTime with a fraction. Tests that need a
+ * fraction write it with `rewriteTimes`.
+ */
+function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
 /** Wraps a BasicOCSPResponse in a successful OCSPResponse. */

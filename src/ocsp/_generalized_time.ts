@@ -97,3 +97,65 @@ export function millisecondForm(text: string): string | undefined {
   const asRead = new asn1js.GeneralizedTime({ value: text }).toDate();
   return new asn1js.GeneralizedTime({ valueDate: asRead }).toString();
 }
+
+/** The thisUpdate and nextUpdate texts of one SingleResponse. */
+export interface UpdateTimeTexts {
+  /** thisUpdate as written. */
+  thisUpdate?: string;
+  /** nextUpdate as written, when present. */
+  nextUpdate?: string;
+}
+
+function timeText(node: asn1js.GeneralizedTime): string {
+  return String.fromCharCode(...node.valueBlock.valueHexView);
+}
+
+/**
+ * The thisUpdate and nextUpdate of each SingleResponse exactly as written in
+ * a DER ResponseData (asn1js's dates keep only milliseconds, and a `.000`
+ * fraction reads the same as none).
+ *
+ * @param tbs The DER ResponseData (tbsResponseData).
+ * @returns One entry per SingleResponse, in order.
+ *
+ * @example
+ * ```ts
+ * import * as asn1js from "asn1js";
+ * import { updateTimeTexts } from "./_generalized_time.ts";
+ * const single = new asn1js.Sequence({
+ *   value: [
+ *     new asn1js.Sequence(), // certID (contents do not matter here)
+ *     new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 } }), // good
+ *     new asn1js.GeneralizedTime({ value: "20261201120000.5Z" }),
+ *   ],
+ * });
+ * const data = new asn1js.Sequence({
+ *   value: [new asn1js.GeneralizedTime({ value: "20261201120000Z" }), new asn1js.Sequence({ value: [single] })],
+ * });
+ * const [times] = updateTimeTexts(new Uint8Array(data.toBER()));
+ * console.assert(times.thisUpdate === "20261201120000.5Z" && times.nextUpdate === undefined);
+ * ```
+ */
+export function updateTimeTexts(tbs: Uint8Array): UpdateTimeTexts[] {
+  const parsed = asn1js.fromBER(tbs);
+  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) return [];
+  // ResponseData's only universal SEQUENCE is `responses` (responderID and
+  // the extensions are context-tagged).
+  const responses = parsed.result.valueBlock.value.find((f) => f instanceof asn1js.Sequence);
+  if (!(responses instanceof asn1js.Sequence)) return [];
+  return responses.valueBlock.value.map((single) => {
+    const fields = single instanceof asn1js.Sequence ? single.valueBlock.value : [];
+    const at = fields.findIndex((f) => f instanceof asn1js.GeneralizedTime);
+    const thisUpdate = fields[at];
+    if (!(thisUpdate instanceof asn1js.GeneralizedTime)) return {};
+    const next = fields[at + 1];
+    const inner = next?.idBlock.tagClass === 3 && next.idBlock.tagNumber === 0 &&
+        next.idBlock.isConstructed
+      ? (next.valueBlock as unknown as { value?: asn1js.BaseBlock[] }).value?.[0]
+      : undefined;
+    return {
+      thisUpdate: timeText(thisUpdate),
+      nextUpdate: inner instanceof asn1js.GeneralizedTime ? timeText(inner) : undefined,
+    };
+  });
+}

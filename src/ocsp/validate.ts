@@ -38,7 +38,11 @@
  * 9. `critical-extension`: no unknown critical extension, in the response
  *    or in our SingleResponse.
  * 10. `nonce`: the nonce we sent comes back unchanged (only when we sent one).
- * 11. `this-update`, `produced-at`: not in the future (5 min of clock skew).
+ * 11. `whole-seconds`: thisUpdate and nextUpdate carry no fraction of a
+ *    second. DER allows one, but OpenSSL's OCSP_check_validity misreads such
+ *    times ("Status times invalid"), so HAProxy 2.6 and 3.0 ignore the staple
+ *    ("OCSP single response: no longer valid") and OpenSSL clients reject it.
+ *    `this-update`, `produced-at`: not in the future (5 min of clock skew).
  * 12. `next-update`: present, after thisUpdate, and not after the
  *    certificate expires, and the effective expiry, min(nextUpdate,
  *    thisUpdate + 10 days) as mozilla::pkix computes it (the CA/B Baseline
@@ -79,7 +83,7 @@ import {
   fromAsnCertId,
   serialHexOf,
 } from "./cert_id.ts";
-import { millisecondForm, rewriteGeneralizedTimes } from "./_generalized_time.ts";
+import { millisecondForm, rewriteGeneralizedTimes, updateTimeTexts } from "./_generalized_time.ts";
 
 /** id-kp-OCSPSigning (RFC 6960 §4.2.2.2). */
 export const ID_KP_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
@@ -520,11 +524,29 @@ function checkNonce(ctx: ValidationContext, basic: BasicOCSPResponse): void {
 
 // 11-12. times ----------------------------------------------------------------
 
+function checkWholeSeconds(ctx: ValidationContext, basic: BasicOCSPResponse): void {
+  const tbs = new Uint8Array(
+    basic.tbsResponseDataRaw ?? AsnConvert.serialize(basic.tbsResponseData),
+  );
+  // The response holds exactly one SingleResponse (cert-id).
+  const [times = {}] = updateTimeTexts(tbs);
+  for (const [name, text] of Object.entries(times)) {
+    if (text?.includes(".")) {
+      reject(
+        ctx,
+        "whole-seconds",
+        `${name} ${text} has a fraction of a second, which OpenSSL misreads: HAProxy ignores such a staple ("no longer valid") and OpenSSL clients reject it`,
+      );
+    }
+  }
+}
+
 function checkTimes(
   ctx: ValidationContext,
   basic: BasicOCSPResponse,
   single: SingleResponse,
 ): { nextUpdate: Date; expiresAt: Date } {
+  checkWholeSeconds(ctx, basic);
   const now = ctx.now.getTime();
   const { thisUpdate, nextUpdate } = single;
   if (thisUpdate.getTime() > now + CLOCK_SKEW_MS) {

@@ -16,7 +16,7 @@ import {
 } from "../../src/ocsp/mod.ts";
 import { nextRenewalAt } from "../../src/daemon/policy.ts";
 
-const NOW = new Date();
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000); // responses carry whole seconds
 const H = 3_600_000;
 const DAY = 24 * H;
 const at = (ms: number) => new Date(NOW.getTime() + ms);

@@ -44,13 +44,20 @@ async function pki(key: KeyKind): Promise<Pki> {
   return { root, ca, leaf, responder, issuer, certId };
 }
 
+let built = 0;
+
+/**
+ * Each call signs different bytes (thisUpdate a second earlier than the
+ * last): WebCrypto's ECDSA signatures are deterministic, so equal inputs
+ * would give one signature many times over.
+ */
 function build(p: Pki, extra: Partial<ResponseSpec> = {}): Promise<Uint8Array> {
   const now = Date.now();
   return buildOcspResponse({
     signer: p.ca,
     singles: [{
       certId: p.certId,
-      thisUpdate: new Date(now - HOUR),
+      thisUpdate: new Date(now - HOUR - 1000 * built++),
       nextUpdate: new Date(now + 48 * HOUR),
     }],
     ...extra,

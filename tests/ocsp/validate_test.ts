@@ -23,7 +23,7 @@ import {
   type ValidationContext,
 } from "../../src/ocsp/mod.ts";
 
-const NOW = new Date();
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000); // responses carry whole seconds
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
@@ -487,19 +487,34 @@ Deno.test("a CertID whose SHA-1 AlgorithmIdentifier lacks NULL parameters is ref
   );
 });
 
-Deno.test("GeneralizedTime finer than a millisecond (.1234Z, valid DER) is accepted", async () => {
-  const fine = (text: string) => text.replace(/(\.\d+)?Z$/, ".1234Z");
-  const der = await build({ rewriteTimes: fine });
-  const text = new TextDecoder("latin1").decode(der);
-  assert.equal(text.match(/\d{14}\.1234Z/g)?.length, 3, "producedAt, thisUpdate, nextUpdate");
-  const result = await validateOcspResponse(der, ctx());
-  assert.equal(result.status, "good");
-  const thisUpdate = single().thisUpdate!;
-  assert.equal(
-    result.thisUpdate.getTime(),
-    Math.floor(thisUpdate.getTime() / 1000) * 1000 + 123,
-    "read to the millisecond",
-  );
+Deno.test("a response whose thisUpdate or nextUpdate has a fraction of a second is never stapled (HAProxy and OpenSSL ignore it)", async () => {
+  // .1234Z is valid DER and parsed as such (not refused as "der"), but
+  // OpenSSL's OCSP_check_validity misreads fractional times: HAProxy logs
+  // "OCSP single response: no longer valid" and serves nothing.
+  for (const fraction of [".1234Z", ".5Z", ".123Z"]) {
+    const fine = (text: string) => text.replace(/(\.\d+)?Z$/, fraction);
+    const der = await build({ rewriteTimes: fine });
+    const text = new TextDecoder("latin1").decode(der);
+    assert.equal(
+      text.split(fraction).length - 1,
+      3,
+      "producedAt, thisUpdate, nextUpdate",
+    );
+    await rejects(der, "whole-seconds", /thisUpdate \d{14}\.\d+Z has a fraction of a second/);
+  }
+});
+
+Deno.test("a response with a fraction only in its nextUpdate is never stapled", async () => {
+  const nextUpdate = new Date(Math.floor(NOW.getTime() / 1000) * 1000 + 72 * HOUR);
+  const nextText = nextUpdate.toISOString().replace(/[-:T]/g, "").replace(".000Z", "Z");
+  const der = await build({
+    singles: [single({ nextUpdate })],
+    rewriteTimes: (t) => t === nextText ? t.replace("Z", ".5Z") : undefined,
+  });
+  await rejects(der, "whole-seconds", /nextUpdate \d{14}\.5Z has a fraction of a second/);
+  // Whole seconds everywhere: stapled.
+  const whole = await build({ singles: [single({ nextUpdate })] });
+  assert.equal((await validateOcspResponse(whole, ctx())).status, "good");
 });
 
 Deno.test("GeneralizedTime that is not DER is still refused: trailing fraction zeros, a comma, no Z, month 13", async () => {
