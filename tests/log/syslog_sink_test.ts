@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ConfigError } from "../../src/errors/mod.ts";
-import { getSyslogSink } from "../../src/log/mod.ts";
 import { exists } from "../_helpers/fs.ts";
 
 const FIXTURE = fileURLToPath(new URL("./_syslog_fixture.ts", import.meta.url));
