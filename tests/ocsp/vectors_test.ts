@@ -13,6 +13,7 @@
  */
 import "reflect-metadata";
 import assert from "node:assert/strict";
+import { requirePeer } from "../_helpers/net.ts";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { BasicOCSPResponse, OCSPRequest, OCSPResponse } from "@peculiar/asn1-ocsp";
 import { certificatesIn, decodeBase64, ParsedCert } from "../../src/certs/mod.ts";
@@ -688,8 +689,7 @@ const GO_VECTORS: Vector[] = [
   },
 ];
 
-if (!folderPresent()) {
-  console.warn(`NOTICE: ${VECTORS.pathname} is missing; the OCSP vector tests are skipped`);
+if (!requirePeer(folderPresent(), `the OCSP vectors folder ${VECTORS.pathname}`)) {
   Deno.test({
     ignore: true,
     name: "OCSP vectors from ../shared/ocsp-vectors (vectors folder missing)",

@@ -3,6 +3,7 @@
  * a notice, where haproxy or openssl is not installed).
  */
 import assert from "node:assert/strict";
+import { requirePeer } from "../../_helpers/net.ts";
 import { readHaproxyConfig } from "../../../src/haproxy/config/mod.ts";
 import { envOf, fixture, withTempDir, writeFiles } from "./_helpers.ts";
 
@@ -18,18 +19,18 @@ function installed(command: string, args: string[]): string | undefined {
 const HAPROXY_VERSION = /HAProxy version (\d+(?:\.\d+)*)/.exec(installed("haproxy", ["-v"]) ?? "")
   ?.[1];
 const HAS_OPENSSL = installed("openssl", ["version"]) !== undefined;
-if (!HAPROXY_VERSION || !HAS_OPENSSL) {
-  console.warn(
-    "NOTICE: haproxy or openssl is not installed; haproxy -c fixture checks are skipped",
-  );
-}
-const DEBIAN_ERROR_FILES = (() => {
-  try {
-    return Deno.statSync("/etc/haproxy/errors/400.http").isFile;
-  } catch {
-    return false;
-  }
-})();
+requirePeer(HAPROXY_VERSION !== undefined, "haproxy");
+requirePeer(HAS_OPENSSL, "openssl");
+const DEBIAN_ERROR_FILES = requirePeer(
+  (() => {
+    try {
+      return Deno.statSync("/etc/haproxy/errors/400.http").isFile;
+    } catch {
+      return false;
+    }
+  })(),
+  "Debian's HAProxy error files (/etc/haproxy/errors)",
+);
 
 async function haproxyCheck(config: string, env: Record<string, string>) {
   const { success, stdout, stderr } = await new Deno.Command("haproxy", {
