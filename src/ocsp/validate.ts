@@ -42,13 +42,13 @@
  *    second. DER allows one, but OpenSSL's OCSP_check_validity misreads such
  *    times ("Status times invalid"), so HAProxy 2.6 and 3.0 ignore the staple
  *    ("OCSP single response: no longer valid") and OpenSSL clients reject it.
- *    `this-update`, `produced-at`: not in the future (5 min of clock skew).
- * 12. `next-update`: present, after thisUpdate, and not after the
+ * 12. `this-update`, `produced-at`: not in the future (5 min of clock skew).
+ * 13. `next-update`: present, after thisUpdate, and not after the
  *    certificate expires, and the effective expiry, min(nextUpdate,
  *    thisUpdate + 10 days) as mozilla::pkix computes it (the CA/B Baseline
  *    Requirements cap the interval at 10 days), is more than 5 min ahead
  *    (HAProxy stops stapling a response 300 s before its nextUpdate).
- * 13. `status`: `good` or `revoked` (the caller decides what to do with a
+ * 14. `status`: `good` or `revoked` (the caller decides what to do with a
  *    revoked one); `unknown` is never stapled.
  *
  * @module
@@ -522,7 +522,7 @@ function checkNonce(ctx: ValidationContext, basic: BasicOCSPResponse): void {
   }
 }
 
-// 11-12. times ----------------------------------------------------------------
+// 11-13. times ----------------------------------------------------------------
 
 function checkWholeSeconds(ctx: ValidationContext, basic: BasicOCSPResponse): void {
   const tbs = new Uint8Array(
@@ -593,7 +593,7 @@ function checkTimes(
   return { nextUpdate, expiresAt };
 }
 
-// 13. status ------------------------------------------------------------------
+// 14. status ------------------------------------------------------------------
 
 function checkStatus(
   ctx: ValidationContext,
