@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { CertFileAccessError, CertParsingError, CertValidationError } from "../errors/mod.ts";
+import {
+  CertFileAccessError,
+  CertIssuerMissingError,
+  CertParsingError,
+  CertValidationError,
+} from "../errors/mod.ts";
 import { bytesEqual, CertCache, ParsedCert } from "./parsed_cert.ts";
 import { splitPem } from "./pem.ts";
 
@@ -65,7 +70,10 @@ export interface ReadBundleOptions {
   issuerHint?: string;
 }
 
-/** How the reason of a CertParsingError for a missing issuer starts. */
+/**
+ * How the reason of a {@linkcode CertIssuerMissingError} starts (callers branch
+ * on its kind, `CertIssuerMissing`, not on this text).
+ */
 export const ISSUER_MISSING = "issuer missing";
 
 const CERT_LABELS = new Set(["CERTIFICATE", "X509 CERTIFICATE"]);
@@ -180,7 +188,8 @@ async function readIssuerFile(
  * @param bytes The file's contents.
  * @param options Cache, clock, file reader and issuer file.
  * @returns The bundle, or a {@linkcode NoOcspBundle} when the leaf names no OCSP responder.
- * @throws {CertParsingError} No certificate, corrupt PEM/DER, several leaves, issuer missing.
+ * @throws {CertParsingError} No certificate, corrupt PEM/DER, several leaves.
+ * @throws {CertIssuerMissingError} The issuer is neither in the bundle nor in a usable issuer file.
  * @throws {CertValidationError} The issuer did not sign the leaf, or the leaf expired.
  * @throws {CertFileAccessError} The issuer file exists but cannot be read.
  */
@@ -208,7 +217,7 @@ export async function parseBundle(
   let candidates = named(certs);
   if (candidates.length === 0) {
     if (issuerPath === null) {
-      throw new CertParsingError(
+      throw new CertIssuerMissingError(
         path,
         `${ISSUER_MISSING}: the issuing CA of "${leaf.subject}" is not in the bundle${
           options.issuerHint ? `; ${options.issuerHint}` : ""
@@ -217,7 +226,7 @@ export async function parseBundle(
     }
     const fromFile = await readIssuerFile(issuerPath, readFile, cache);
     if (!fromFile) {
-      throw new CertParsingError(
+      throw new CertIssuerMissingError(
         path,
         `${ISSUER_MISSING}: the issuing CA of "${leaf.subject}" is neither in the bundle nor in ${issuerPath}`,
       );

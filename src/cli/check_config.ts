@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CertCache, hasOcsp, ISSUER_MISSING, readBundle } from "../certs/mod.ts";
+import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
 import { formatSocketAddress } from "../haproxy/address.ts";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
@@ -21,11 +21,12 @@ import { listSourceFiles, type ResolvedSources } from "./sources.ts";
  * start: name such a staple already on disk (left by an earlier run).
  */
 async function refusedStapleNote(
-  reason: string,
+  err: unknown,
   files: { staple: string; loadedAtStart: boolean },
 ): Promise<string> {
   const staple = files.staple;
-  if (!reason.startsWith(ISSUER_MISSING) || !files.loadedAtStart) return "";
+  const missing = err instanceof StapledError && err.kind === "CertIssuerMissing";
+  if (!missing || !files.loadedAtStart) return "";
   try {
     await Deno.lstat(staple);
   } catch {
@@ -82,7 +83,7 @@ export async function checkConfig(
     } catch (err) {
       problems++;
       const reason = err instanceof StapledError ? err.reason : describeError(err);
-      print(`  ${file.path}: ERROR: ${reason}${await refusedStapleNote(reason, files)}`);
+      print(`  ${file.path}: ERROR: ${reason}${await refusedStapleNote(err, files)}`);
     }
   }
   print("sockets:");

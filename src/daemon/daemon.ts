@@ -11,7 +11,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { type CertBundle, CertCache, hasOcsp, ISSUER_MISSING, readBundle } from "../certs/mod.ts";
+import { type CertBundle, CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, OcspResponderError, StapledError } from "../errors/mod.ts";
 import { CertScanner, type CertWatcher, type FindOptions, watchCertPaths } from "../finder/mod.ts";
 import { dumpStackTrace, RepeatFilter, repeatNote } from "../log/mod.ts";
@@ -441,7 +441,7 @@ export class Daemon<Socket = unknown> {
         }
         return;
       }
-      if (err.reason.startsWith(ISSUER_MISSING)) {
+      if (err.kind === "CertIssuerMissing") {
         // <file>.issuer is not a certificate file the scanner watches: look again.
         entry.fileFailures++;
         const delay = renewalRetryDelay(entry.fileFailures);

@@ -9,6 +9,7 @@
 export type ErrorKind =
   | "CertFileAccessError"
   | "CertParsingError"
+  | "CertIssuerMissing"
   | "CertValidationError"
   | "OcspFetchError"
   | "OcspResponderError"
@@ -66,6 +67,35 @@ export class CertParsingError extends StapledError {
    */
   constructor(file: string, reason: string, options?: ErrorOptions) {
     super("CertParsingError", file, reason, options);
+  }
+}
+
+/**
+ * The bundle holds no issuer of its leaf, and no usable issuer file does
+ * either (`<file>.issuer` missing, or HAProxy would not read one). Its own
+ * kind, `CertIssuerMissing`, because it is retried (the issuer file is not a
+ * certificate file the scanner watches) where other parsing errors wait for
+ * the file to change; still a {@linkcode CertParsingError}.
+ *
+ * @example Branch on the kind
+ * ```ts
+ * import { CertIssuerMissingError, type StapledError } from "./errors.ts";
+ * const err: StapledError = new CertIssuerMissingError("/etc/ssl/a.pem", "issuer missing: not in the bundle");
+ * console.assert(err.kind === "CertIssuerMissing");
+ * ```
+ */
+export class CertIssuerMissingError extends CertParsingError {
+  /** Always `CertIssuerMissing`. */
+  override readonly kind: ErrorKind = "CertIssuerMissing";
+
+  /**
+   * @param file The certificate file.
+   * @param reason Where the issuer was looked for (starts with "issuer missing").
+   * @param options Standard error options (`cause`).
+   */
+  constructor(file: string, reason: string, options?: ErrorOptions) {
+    super(file, reason, options);
+    this.name = "CertIssuerMissingError";
   }
 }
 

@@ -23,3 +23,20 @@ Deno.test("describeError() keeps one line and names the file for foreign errors"
   assert.equal(describeError(new TypeError("bad\nsecond line"), "x.pem"), "x.pem: TypeError: bad");
   assert.equal(describeError("plain"), "plain");
 });
+
+Deno.test("a missing issuer is its own kind, CertIssuerMissing, and still a parsing error", async () => {
+  const { CertIssuerMissingError, CertParsingError } = await import("../../src/errors/mod.ts");
+  const { parseBundle } = await import("../../src/certs/mod.ts");
+  const { TestCa } = await import("../../scripts/lib/pki.ts");
+  const root = await TestCa.root("Kind Root");
+  const ca = await root.intermediate("Kind CA");
+  const leaf = await ca.leaf("orphan.example.test", { ocspUrls: ["http://127.0.0.1:9/"] });
+  const err = await parseBundle("/nowhere/orphan.pem", new TextEncoder().encode(leaf.pem), {
+    issuerFile: null,
+  }).then(() => undefined, (e) => e);
+  assert.ok(err instanceof CertIssuerMissingError, String(err));
+  assert.ok(err instanceof CertParsingError);
+  assert.equal(err.kind, "CertIssuerMissing");
+  assert.equal(err.name, "CertIssuerMissingError");
+  assert.match(err.reason, /^issuer missing: /);
+});
