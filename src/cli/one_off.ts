@@ -15,6 +15,7 @@ import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mo
 import type { CertSource, StapleSink } from "../daemon/mod.ts";
 import type { HaproxySocketAddress } from "../haproxy/address.ts";
 import { listSourceFiles } from "./sources.ts";
+import { type Clock, systemClock } from "../scheduler/clock.ts";
 
 const log = getLogger(["stapled", "one-off"]);
 
@@ -54,8 +55,8 @@ export interface OneOffOptions {
   nonce?: boolean;
   /** HTTP timeout (s). @default DEFAULTS.timeout */
   timeout?: number;
-  /** The clock. @default () => new Date() */
-  now?: () => Date;
+  /** The clock. @default systemClock */
+  clock?: Clock;
   /** Where result lines go. @default console.log */
   print?: (line: string) => void;
   /** The fetch implementation. */
@@ -92,10 +93,15 @@ async function stapleOne(
   options: OneOffOptions,
 ): Promise<OneOffOutcome> {
   const path = target.path;
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   try {
     const { issuerFile, issuerHint } = haproxyStapleFiles(path, target);
-    const bundle = await readBundle(path, { cache, now: now(), issuerFile, issuerHint });
+    const bundle = await readBundle(path, {
+      cache,
+      now: new Date(clock.now()),
+      issuerFile,
+      issuerHint,
+    });
     if (!hasOcsp(bundle)) {
       log.info("no OCSP URL in the certificate, skipped", { cert: path });
       return {
@@ -105,7 +111,7 @@ async function stapleOne(
       };
     }
     const result = await renewStaple(bundle, {
-      now,
+      clock,
       cache,
       minimumValidity: options.minimumValidity,
       recycle: options.recycle,

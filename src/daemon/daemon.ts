@@ -500,7 +500,7 @@ export class Daemon<Socket = unknown> {
     let result: RenewResult;
     try {
       result = await renewStaple(entry.bundle, {
-        now: () => new Date(this.#clock.now()),
+        clock: this.#clock,
         minimumValidity: this.#settings.minimumValidity,
         recycle: entry.recycle,
         goodOnly: this.#settings.goodOnly,

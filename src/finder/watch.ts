@@ -11,21 +11,19 @@ import { accessWarning, isGone, pathWarning, resolveFs } from "./_fs.ts";
 import { DEFAULT_EXTENSIONS, isCertName, isNeverCert, normalizeExtensions } from "./_names.ts";
 import { compileIgnore } from "./ignore.ts";
 import type { FinderFs } from "./types.ts";
+import { type Clock, systemClock } from "../scheduler/clock.ts";
 
 /** What the watcher needs of a `Deno.FsWatcher`. */
 export type FsWatcherLike = AsyncIterable<Pick<Deno.FsEvent, "kind" | "paths">> & {
   close(): void;
 };
 
-/** The timer functions the watcher uses (a fake clock in tests). */
-export interface WatchClock {
-  /** Milliseconds since some fixed point. */
-  now(): number;
-  /** Runs `fn` after `ms` milliseconds; returns an id for `clearTimeout`. */
-  setTimeout(fn: () => void, ms: number): unknown;
-  /** Cancels a timer by the id `setTimeout` returned. */
-  clearTimeout(id: unknown): void;
-}
+/**
+ * The clock the watcher debounces on: the scheduler's {@linkcode Clock}.
+ *
+ * @deprecated Use `Clock` from `src/scheduler/clock.ts`; kept as a name for existing imports.
+ */
+export type WatchClock = Clock;
 
 /** Options of {@linkcode watchCertPaths}. */
 export interface WatchOptions {
@@ -89,11 +87,11 @@ export interface WatchOptions {
    */
   fs?: Partial<FinderFs>;
   /**
-   * The clock for debouncing.
+   * The clock for debouncing (the daemon passes the scheduler's).
    *
-   * @default {The real one: Date.now, setTimeout, clearTimeout}
+   * @default {systemClock}
    */
-  clock?: WatchClock;
+  clock?: Clock;
 }
 
 /** A running watch, from {@linkcode watchCertPaths}. */
@@ -112,18 +110,6 @@ export interface CertWatcher {
 
 /** Event kinds that may be a directory appearing, disappearing or moving. */
 const TREE_KINDS: ReadonlySet<string> = new Set(["create", "remove", "rename", "any", "other"]);
-
-const REAL_CLOCK: WatchClock = {
-  now() {
-    return Date.now();
-  },
-  setTimeout(fn, ms) {
-    return setTimeout(fn, ms);
-  },
-  clearTimeout(id) {
-    clearTimeout(id as ReturnType<typeof setTimeout>);
-  },
-};
 
 /**
  * Watches cert paths and calls `onChange()` when a certificate file (or, with
@@ -171,7 +157,7 @@ export async function watchCertPaths(
     cwd = Deno.cwd(),
     watchFs = defaultWatchFs,
     fs,
-    clock = REAL_CLOCK,
+    clock = systemClock,
   } = options;
   for (const [name, value] of [["debounceMs", debounceMs], ["maxWaitMs", maxWaitMs]] as const) {
     if (!Number.isFinite(value) || value < 0) {

@@ -21,7 +21,7 @@ import {
   validateOcspResponse,
   type ValidationContext,
 } from "../ocsp/mod.ts";
-import { readStaple, writeStapleAtomic } from "../staples/mod.ts";
+import { revocationPathFor, type StapleStore } from "../staples/mod.ts";
 
 const log = getLogger(["stapled", "renewer"]);
 
@@ -42,13 +42,20 @@ function producedAtOf(der: Uint8Array): Date | undefined {
  * producedAt. A record about another certificate (the file now holds a
  * reissued one) is removed; a record that cannot be read or does not verify
  * is logged and ignored.
+ *
+ * @param bundle The certificate.
+ * @param staplePath Its staple (the record is kept beside it).
+ * @param ctx How to validate the record.
+ * @param store Where the record is kept.
  */
 export async function readRevocation(
   bundle: CertBundle,
-  path: string,
+  staplePath: string,
   ctx: ValidationContext,
+  store: StapleStore,
 ): Promise<ValidatedResponse | undefined> {
-  const read = await readStaple(path);
+  const path = revocationPathFor(staplePath);
+  const read = await store.readRevocation(staplePath);
   if (read.state === "missing") return undefined;
   const ignore = (reason: string) => {
     log.warn("ignoring the revocation record {record}: {reason}", {
@@ -71,7 +78,7 @@ export async function readRevocation(
   } catch (err) {
     if (err instanceof OcspBadResponse && err.check === "cert-id") {
       // About another certificate: this file was reissued since.
-      await Deno.remove(path).catch(() => {});
+      await store.removeRevocation(staplePath);
       log.info("removed {record}, the revocation record of the certificate this file held before", {
         cert: bundle.path,
         record: path,
@@ -90,10 +97,11 @@ export async function readRevocation(
  * @throws {StapleWriteError} When the record cannot be written.
  */
 export async function recordRevocation(
-  path: string,
+  store: StapleStore,
+  staplePath: string,
   response: ValidatedResponse,
   recorded: ValidatedResponse | undefined,
 ): Promise<void> {
   if (recorded && recorded.thisUpdate.getTime() >= response.thisUpdate.getTime()) return;
-  await writeStapleAtomic(path, response.der);
+  await store.writeRevocation(staplePath, response.der);
 }

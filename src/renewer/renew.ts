@@ -24,21 +24,26 @@ import {
   type ValidationContext,
 } from "../ocsp/mod.ts";
 import {
+  FileStapleStore,
   MAX_STAPLE_BYTES,
-  readStaple,
-  revocationPathFor,
   type StapleNaming,
   staplePathFor,
-  writeStapleAtomic,
+  type StapleStore,
 } from "../staples/mod.ts";
+import { type Clock, systemClock } from "../scheduler/clock.ts";
 import { readRevocation, recordRevocation } from "./_revocation.ts";
 
 const log = getLogger(["stapled", "renewer"]);
 
+/** The staple files beside the certificates, when no store is given. */
+const defaultStore = new FileStapleStore();
+
 /** Options of {@linkcode renewStaple}. */
 export interface RenewOptions {
-  /** The clock. @default () => new Date() */
-  now?: () => Date;
+  /** The clock. @default systemClock */
+  clock?: Clock;
+  /** Where staples and revocation records are kept. @default the files beside the certificates */
+  store?: StapleStore;
   /** Reuse a staple valid for longer than this many seconds. @default DEFAULTS.minimumValidity */
   minimumValidity?: number;
   /** Reuse valid staples found on disk. @default true */
@@ -84,8 +89,9 @@ async function stapleOnDisk(
   bundle: CertBundle,
   path: string,
   ctx: ValidationContext,
+  store: StapleStore,
 ): Promise<ValidatedResponse | undefined> {
-  const read = await readStaple(path);
+  const read = await store.read(path);
   if (read.state === "unusable") {
     log.warn("cannot use existing staple {staple}: {reason}", {
       cert: bundle.path,
@@ -181,7 +187,8 @@ export async function renewStaple(
   options: RenewOptions = {},
 ): Promise<RenewResult> {
   const {
-    now = () => new Date(),
+    clock = systemClock,
+    store = defaultStore,
     minimumValidity = DEFAULTS.minimumValidity,
     goodOnly = DEFAULTS.goodOnly,
     naming = "append",
@@ -192,19 +199,18 @@ export async function renewStaple(
     file: bundle.path,
     certId,
     issuer: bundle.issuer,
-    now: now(),
+    now: new Date(clock.now()),
     nonce,
     certNotAfter: bundle.leaf.notAfter,
     cache: options.cache,
   });
 
-  const onDisk = await stapleOnDisk(bundle, staplePath, context());
-  const revocationPath = revocationPathFor(staplePath);
+  const onDisk = await stapleOnDisk(bundle, staplePath, context(), store);
   let recorded: Promise<ValidatedResponse | undefined> | undefined;
-  const revocation = () => recorded ??= readRevocation(bundle, revocationPath, context());
+  const revocation = () => recorded ??= readRevocation(bundle, staplePath, context(), store);
 
   if (onDisk && (options.recycle ?? DEFAULTS.recycle)) {
-    const left = (onDisk.expiresAt.getTime() - now().getTime()) / 1000;
+    const left = (onDisk.expiresAt.getTime() - clock.now()) / 1000;
     let existing = left > minimumValidity ? onDisk : undefined;
     if (!existing) {
       log.debug("existing staple valid for {left} s only; renewing", {
@@ -250,14 +256,14 @@ export async function renewStaple(
       options.signal?.throwIfAborted();
       if (response.status === "revoked") {
         // Before the staple: under --good-only the record is all that says "revoked".
-        await recordRevocation(revocationPath, response, record).catch((err) =>
+        await recordRevocation(store, staplePath, response, record).catch((err) =>
           log.error("cannot record the revocation: {reason}", {
             cert: bundle.path,
             reason: err instanceof StapledError ? err.message : describeError(err),
           })
         );
       }
-      await writeStapleAtomic(staplePath, written);
+      await store.write(staplePath, written);
       return { action: "fetched", response, staplePath, written, url };
     } catch (err) {
       if (options.signal?.aborted) throw err;

@@ -9,6 +9,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { TEMP_NAME_REGEXP } from "./_temp.ts";
+import { type Clock, systemClock } from "../scheduler/clock.ts";
 
 const log = getLogger(["stapled", "staples"]);
 
@@ -16,8 +17,8 @@ const log = getLogger(["stapled", "staples"]);
 export interface RemoveLeftoversOptions {
   /** Keep temp files modified less than this many ms ago. @default 60000 */
   minAgeMs?: number;
-  /** The clock. @default () => new Date() */
-  now?: () => Date;
+  /** The clock ages are measured on. @default systemClock */
+  clock?: Clock;
 }
 
 /**
@@ -44,7 +45,7 @@ export async function removeStapleLeftovers(
   dir: string,
   options: RemoveLeftoversOptions = {},
 ): Promise<string[]> {
-  const { minAgeMs = 60_000, now = () => new Date() } = options;
+  const { minAgeMs = 60_000, clock = systemClock } = options;
   if (!(minAgeMs >= 0)) {
     throw new RangeError(`Cannot remove leftovers: minAgeMs must be >= 0, got ${minAgeMs}`);
   }
@@ -63,7 +64,7 @@ export async function removeStapleLeftovers(
     }
     return removed;
   }
-  const cutoff = now().getTime() - minAgeMs;
+  const cutoff = clock.now() - minAgeMs;
   for (const name of names) {
     const path = `${dir.replace(/\/+$/, "")}/${name}`;
     try {

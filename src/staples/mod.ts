@@ -1,6 +1,7 @@
 /**
- * Staple files on disk: naming, bounded reads, atomic writes, the removal of
- * leftovers from interrupted writes.
+ * Staple storage: the {@linkcode StapleStore} interface and its files on disk
+ * (naming, bounded reads, atomic writes, the removal of leftovers from
+ * interrupted writes).
  *
  * @module
  */
@@ -10,3 +11,4 @@ export * from "./write.ts";
 export * from "./leftovers.ts";
 export * from "./cleaner.ts";
 export * from "./limits.ts";
+export * from "./store.ts";

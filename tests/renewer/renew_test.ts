@@ -143,3 +143,41 @@ Deno.test("renewStaple() refuses a response padded past the staple limit with ex
     await fx.cleanup();
   }
 });
+
+Deno.test("renewStaple() keeps staples and the revocation record in the store it is given, on the clock it is given", async () => {
+  const server = startSwitchableServer();
+  const fx = await makeStapleFixture({ ocspUrls: [server.url] });
+  try {
+    const { MemoryStapleStore } = await import("../_helpers/memory_store.ts");
+    const { FakeClock } = await import("../_helpers/fake_clock.ts");
+    const store = new MemoryStapleStore();
+    const clock = new FakeClock({ start: Math.floor(Date.now() / 1000) * 1000 });
+    const now = clock.now();
+    const revokedAt = new Date(now - 2 * H);
+    const revoked = await buildOcspResponse({
+      signer: fx.ca,
+      producedAt: new Date(now),
+      singles: [{
+        certId: fx.certId,
+        status: "revoked",
+        revokedAt,
+        thisUpdate: new Date(now - H),
+        nextUpdate: new Date(now + 24 * H),
+      }],
+    });
+    server.handler = serveDer(revoked);
+    const result = await renewStaple(fx.bundle, { store, clock });
+    assert.equal(result.response.status, "revoked");
+    assert.deepEqual(store.get(fx.staplePath), revoked);
+    assert.deepEqual(store.get(`${fx.dir}/.site.pem.ocsp.revoked`), revoked);
+    assert.equal(await Deno.stat(fx.staplePath).then(() => true, () => false), false);
+    // 25 h later on the fake clock the same answer has expired: refused, the store untouched.
+    await clock.advance(25 * H);
+    server.handler = serveDer(revoked);
+    await assert.rejects(renewStaple(fx.bundle, { store, clock }));
+    assert.equal(store.writes.filter((p) => p === fx.staplePath).length, 1);
+  } finally {
+    await server.close();
+    await fx.cleanup();
+  }
+});

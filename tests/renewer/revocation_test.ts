@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { OcspBadResponse } from "../../src/errors/mod.ts";
 import { renewStaple } from "../../src/renewer/mod.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
 import { buildOcspResponse } from "../../scripts/lib/ocsp_responder.ts";
 import {
   listDir,
@@ -118,7 +119,11 @@ for (const mode of MODES) {
       assert.match(verdict.output, /leaf\.pem: (WARNING: Status times invalid\.\n.*\n)?revoked/);
       server.handler = serveDer(revoked);
       const then = at(-2.5 * H);
-      await renewStaple(fx.bundle, { recycle: false, goodOnly: mode.goodOnly, now: () => then });
+      await renewStaple(fx.bundle, {
+        recycle: false,
+        goodOnly: mode.goodOnly,
+        clock: new FakeClock({ start: then.getTime() }),
+      });
 
       const stale = await fx.goodResponse({ thisUpdate: at(-48 * H), nextUpdate: at(48 * H) });
       await assertRefused(
