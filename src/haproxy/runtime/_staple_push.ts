@@ -2,7 +2,8 @@
  * The command sequence that hands HAProxy a staple: `set ssl ocsp-response`,
  * and for a certificate that had no `.ocsp` file when HAProxy started, a
  * `set ssl cert <crt>.ocsp` + `commit ssl cert <crt>` transaction (HAProxy
- * 2.2+) that enables stapling for it without a restart.
+ * 2.2+) that enables stapling for it without a restart; when the bundle
+ * holds no issuer, the transaction first sets `<crt>.issuer`.
  *
  * @module
  */
@@ -26,6 +27,12 @@ export interface PushStapleOptions {
   realPath: (path: string) => Promise<string>;
   /** Abort a `set ssl cert` transaction left open for the same certificate. */
   abortOpenTransaction: boolean;
+  /**
+   * The issuer PEM to set with `set ssl cert <loaded>.issuer` before the
+   * `.ocsp`, given HAProxy's name for the file; `undefined` when the bundle
+   * holds it or none is known. Asked only when a transaction is needed.
+   */
+  issuer?: (loaded: string) => Promise<string | undefined>;
 }
 
 /** Reply to an accepted `set ssl ocsp-response` (also for a revoked status). */
@@ -89,9 +96,6 @@ export async function pushStaple(
     await clearTransaction(send, certPath, loaded, listing.transaction, options);
   }
 
-  // "Transaction created for certificate <crt>!"; HAProxy 2.6 also answers
-  // "Transaction updated for certificate <other>!" when a transaction for
-  // another file is open, so the reply must name this file.
   const setCert = `set ssl cert ${escapeCliWord(`${loaded}.ocsp`)}`;
   const bytes = commandBytes(`${setCert} <<\n${base64}\n\n`);
   if (bytes > MAX_COMMAND_BYTES) {
@@ -102,11 +106,44 @@ export async function pushStaple(
         `and reload HAProxy to staple it`,
     );
   }
-  const created = await send(setCert, base64);
-  if (created !== `Transaction created for certificate ${loaded}!`) {
-    throw refused(certPath, created);
+  // HAProxy reads <crt>.issuer only with a <crt>.ocsp it loads at startup:
+  // a bundle without its issuer needs the issuer in the transaction too.
+  const issuerPem = await options.issuer?.(loaded);
+  const setIssuer = `set ssl cert ${escapeCliWord(`${loaded}.issuer`)}`;
+  if (
+    issuerPem !== undefined && commandBytes(`${setIssuer} <<\n${issuerPem}\n\n`) > MAX_COMMAND_BYTES
+  ) {
+    throw new StapleNotSentError(
+      certPath,
+      `'set ssl cert ${loaded}.issuer' with this issuer and path would be more than the ` +
+        `${MAX_COMMAND_BYTES} bytes HAProxy's CLI reads; add an empty ${loaded}.ocsp and ` +
+        `reload HAProxy to staple it`,
+    );
   }
-  // "Committing <crt>.\nSuccess!"; on failure "...\nCan't commit <crt>!"
+
+  // "Transaction created for certificate <crt>!", then "Transaction updated
+  // for certificate <crt>!" for the next file; HAProxy 2.6 also answers
+  // "Transaction updated for certificate <other>!" when a transaction for
+  // another file is open, so each reply must name this file.
+  if (issuerPem !== undefined) {
+    const created = await send(setIssuer, issuerPem);
+    if (created !== `Transaction created for certificate ${loaded}!`) {
+      throw refused(certPath, created);
+    }
+    const updated = await send(setCert, base64);
+    if (updated !== `Transaction updated for certificate ${loaded}!`) {
+      await send(`abort ssl cert ${escapeCliWord(loaded)}`).catch(() => "");
+      throw refused(certPath, updated);
+    }
+  } else {
+    const created = await send(setCert, base64);
+    if (created !== `Transaction created for certificate ${loaded}!`) {
+      throw refused(certPath, created);
+    }
+  }
+  // "Committing <crt>.\nSuccess!"; on failure (2.6, 3.0) "Committing <crt>.\n
+  // '<crt>.ocsp' is present and activates OCSP but it is impossible to
+  // compute the OCSP certificate ID (maybe the issuer could not be found)'.\nFailed!"
   const committed = await send(`commit ssl cert ${escapeCliWord(loaded)}`);
   if (!committed.split("\n").includes("Success!")) {
     await send(`abort ssl cert ${escapeCliWord(loaded)}`).catch(() => "");

@@ -11,10 +11,12 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { describeError } from "../../errors/mod.ts";
+import type { Clock } from "../../scheduler/clock.ts";
 import { formatSocketAddress, type HaproxySocketAddress } from "../address.ts";
 import {
   HaproxyRuntimeClient,
   type HaproxyRuntimeClientOptions,
+  type StapleIssuerOptions,
   type StapleOutcome,
 } from "./client.ts";
 import { ConnectionLostError } from "./_connection_lost.ts";
@@ -29,14 +31,20 @@ const MAX_DROPS = 2;
 /** The staple of one certificate on one socket. */
 interface Entry {
   der: Uint8Array;
+  /** Where the issuer is, for a bundle without it (kept for re-pushes). */
+  issuer: StapleIssuerOptions;
   /** Pushes of `der` during which the connection ended (or stalled). */
   drops: number;
 }
 
 /** What the adder needs of a socket client; {@link HaproxyRuntimeClient} is one. */
 export interface StapleClient {
-  /** Gives HAProxy a staple for a certificate. */
-  setOcspResponse(certPath: string, der: Uint8Array): Promise<StapleOutcome>;
+  /** Gives HAProxy a staple for a certificate (`options`: its issuer, for a bundle without it). */
+  setOcspResponse(
+    certPath: string,
+    der: Uint8Array,
+    options?: StapleIssuerOptions,
+  ): Promise<StapleOutcome>;
   /** Registers a reconnect listener; returns its remover. */
   onReconnect(listener: () => void | Promise<void>): () => void;
   /** Closes the client. */
@@ -58,8 +66,21 @@ export type PushResult =
     | { ok: false; error: Error }
   );
 
+/**
+ * Options of {@link HaproxyAdder.push}: where the issuer of a certificate is
+ * when its bundle does not hold it (sent to HAProxy when stapling has to be
+ * enabled by a `set ssl cert` transaction).
+ */
+export type PushOptions = StapleIssuerOptions;
+
 /** Options of {@link HaproxyAdder}. */
 export interface HaproxyAdderOptions {
+  /**
+   * The clock of every socket's client (deadlines, backoff, reload checks),
+   * unless `client.clock` names another.
+   * @default systemClock
+   */
+  clock?: Clock;
   /**
    * Options of each socket's {@link HaproxyRuntimeClient}.
    * @default {}
@@ -67,7 +88,7 @@ export interface HaproxyAdderOptions {
   client?: HaproxyRuntimeClientOptions;
   /**
    * Makes the client of a socket.
-   * @default `new HaproxyRuntimeClient(address, options.client)`
+   * @default `new HaproxyRuntimeClient(address, { clock, ...options.client })`
    */
   createClient?: (address: HaproxySocketAddress) => StapleClient;
   /**
@@ -106,12 +127,14 @@ export class HaproxyAdder {
   /**
    * Makes an adder with no sockets; a socket's client is made on its first push.
    *
-   * @param options Client options, client factory, result hook.
+   * @param options Clock, client options, client factory, result hook.
    */
   constructor(options: HaproxyAdderOptions = {}) {
     const {
+      clock,
       client = {},
-      createClient = (address: HaproxySocketAddress) => new HaproxyRuntimeClient(address, client),
+      createClient = (address: HaproxySocketAddress) =>
+        new HaproxyRuntimeClient(address, { clock, ...client }),
       onResult = logResult,
     } = options;
     this.#createClient = createClient;
@@ -123,10 +146,13 @@ export class HaproxyAdder {
    * pushes it to all of them in parallel. A socket that is down gets it again
    * when it reconnects. A staple too large for HAProxy's CLI is refused with
    * a `StapleNotSentError` result and not sent (HAProxy keeps what it has).
+   * For a bundle without its issuer, `options` says where the issuer is
+   * (by default `<certPath>.issuer`, HAProxy's own name for it).
    *
    * @param certPath The certificate file.
    * @param der The DER OCSP response.
    * @param sockets The sockets of the HAProxies serving the certificate.
+   * @param options The issuer (PEM or file), for a bundle without it.
    * @returns One result per distinct socket; never rejects.
    *
    * @example Push and count failures
@@ -138,17 +164,28 @@ export class HaproxyAdder {
    * console.assert(failed.length === 1); // no HAProxy there
    * await adder.close();
    * ```
+   *
+   * @example Push a staple for a bundle whose issuer is in a file of its own
+   * ```ts
+   * const adder = new HaproxyAdder({ onResult: () => {} });
+   * const sockets = [{ transport: "unix", path: "/nonexistent/admin.sock" } as const];
+   * const der = new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]);
+   * await adder.push("/etc/haproxy/b.pem", der, sockets, { issuerFile: "/etc/ssl/issuing-ca.pem" });
+   * await adder.close();
+   * ```
    */
   push(
     certPath: string,
     der: Uint8Array,
     sockets: readonly HaproxySocketAddress[],
+    options: PushOptions = {},
   ): Promise<PushResult[]> {
+    const issuer: StapleIssuerOptions = { ...options };
     const names = new Map(sockets.map((address) => [formatSocketAddress(address), address]));
     return Promise.all(
       [...names].map(([socket, address]) => {
         const client = this.#client(socket, address);
-        const entry = { der, drops: 0 };
+        const entry = { der, issuer, drops: 0 };
         this.#staples.get(socket)!.set(certPath, entry);
         return this.#pushOne(client, socket, certPath, entry, false);
       }),
@@ -258,7 +295,7 @@ export class HaproxyAdder {
   ): Promise<PushResult> {
     let result: PushResult;
     try {
-      const outcome = await client.setOcspResponse(certPath, entry.der);
+      const outcome = await client.setOcspResponse(certPath, entry.der, entry.issuer);
       entry.drops = 0;
       result = { socket, certPath, repush, ok: true, outcome };
     } catch (err) {

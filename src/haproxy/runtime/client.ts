@@ -6,115 +6,28 @@
  * too (the process behind the connection is stopping, or the socket path
  * names another socket): the client moves to the new process at once and
  * closes the old connection, which would otherwise keep the old process
- * alive.
+ * alive. The parts: `_link.ts` (connection states, backoff, reload checks),
+ * `_exchange.ts` (deadlines), `_reload_detection.ts`, `_staple_push.ts` and
+ * `_issuer.ts` (the staple commands).
  *
  * @module
  */
-import { getLogger } from "@logtape/logtape";
-import { SocketError } from "../../errors/mod.ts";
-import { DEFAULTS } from "../../config/defaults.ts";
 import { formatSocketAddress, type HaproxySocketAddress } from "../address.ts";
-import { connectSocket, RuntimeConnection } from "./_connection.ts";
-import { ConnectionLostError } from "./_connection_lost.ts";
-import { cleanReply, encodeCommand } from "./_framing.ts";
-import { parseShowInfo } from "./_show_info.ts";
+import { encodeCommand } from "./_framing.ts";
+import { issuerToSend, type StapleIssuerOptions } from "./_issuer.ts";
+import { SocketLink } from "./_link.ts";
+import {
+  type ClientSettings,
+  type HaproxyRuntimeClientOptions,
+  resolveClientOptions,
+  type RuntimeClientStatus,
+} from "./_options.ts";
 import { pushStaple, type StapleOutcome } from "./_staple_push.ts";
 import { parseShowSslCert } from "./show_ssl_cert.ts";
 
 export type { StapleOutcome } from "./_staple_push.ts";
-
-/** The timer functions the client uses; tests pass a fake clock. */
-export interface RuntimeTimers {
-  /** Calls `callback` after `ms` milliseconds; returns a handle. */
-  setTimeout(callback: () => void, ms: number): unknown;
-  /** Cancels a timer by its handle; fired or unknown handles are ignored. */
-  clearTimeout(handle: unknown): void;
-}
-
-/** Options of {@link HaproxyRuntimeClient}. */
-export interface HaproxyRuntimeClientOptions {
-  /**
-   * Seconds HAProxy keeps the idle connection open (`set timeout cli`),
-   * from `--haproxy-socket-keepalive`.
-   * @default DEFAULTS.haproxySocketKeepalive (`--haproxy-socket-keepalive`; the original used 3600)
-   */
-  keepaliveSeconds?: number;
-  /**
-   * Milliseconds one command may take, connecting included; past it the
-   * connection is dropped and the command fails with a `SocketError`.
-   * @default 10000
-   */
-  commandTimeoutMs?: number;
-  /**
-   * Milliseconds before the first reconnection attempt; each failure doubles it.
-   * @default 1000
-   */
-  reconnectDelayMs?: number;
-  /**
-   * The longest wait between reconnection attempts, in milliseconds.
-   * @default 60000
-   */
-  maxReconnectDelayMs?: number;
-  /**
-   * Milliseconds between checks of an open connection for a HAProxy reload:
-   * a `stat` of a unix socket's path (a new socket there means a new
-   * process) and `show info` (`Stopping: 1` means the process behind the
-   * connection was told to stop, as the old worker is after a master-worker
-   * reload, where the path keeps naming the same socket). The path is also
-   * checked before each command. A connection that answers a check is
-   * healthy: only then does the reconnection backoff start again at
-   * `reconnectDelayMs`.
-   * @default 5000
-   */
-  reloadCheckMs?: number;
-  /**
-   * Abort a `set ssl cert` transaction that is open for the very certificate
-   * being bootstrapped (most likely left by an interrupted earlier push)
-   * instead of failing. A transaction for another file is never touched.
-   * @default true
-   */
-  abortOpenTransaction?: boolean;
-  /**
-   * Timer functions.
-   * @default globalThis.setTimeout / clearTimeout
-   */
-  timers?: RuntimeTimers;
-  /**
-   * Resolves a path to its real path, to find HAProxy's name for a file.
-   * @default Deno.realPath
-   */
-  realPath?: (path: string) => Promise<string>;
-}
-
-/** Where a client stands with its socket. */
-export type RuntimeClientStatus = "idle" | "connected" | "reconnecting" | "closed";
-
-/** Which socket file a unix socket path named when the client connected. */
-interface SocketIdentity {
-  dev: number;
-  ino: number | null;
-}
-
-type State =
-  | { kind: "idle" }
-  | {
-    kind: "connected";
-    conn: RuntimeConnection;
-    identity: SocketIdentity | undefined;
-    watch: unknown;
-  }
-  | { kind: "reconnecting"; error: SocketError; timer: unknown; delayMs: number }
-  | { kind: "closed" };
-
-/** A timer firing before the work is done. */
-class DeadlineError extends Error {}
-
-const DEFAULT_TIMERS: RuntimeTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
-const logger = getLogger(["stapled", "haproxy"]);
+export type { HaproxyRuntimeClientOptions, RuntimeClientStatus } from "./_options.ts";
+export type { StapleIssuerOptions } from "./_issuer.ts";
 
 /**
  * Talks to one HAProxy stats socket (`level admin`). Connects on first use,
@@ -125,6 +38,7 @@ const logger = getLogger(["stapled", "haproxy"]);
  * delay starts again at 1 s only once a connection has answered a reload
  * check, so one that HAProxy drops at once keeps the delay growing); once
  * back, it calls the {@link HaproxyRuntimeClient.onReconnect} listeners.
+ * Timers come from the `clock` option (the project's `Clock`).
  *
  * Every `reloadCheckMs` (5 s) an open connection is checked for a reload; a
  * reload closes it, connects to the new process and calls the listeners.
@@ -152,19 +66,8 @@ export class HaproxyRuntimeClient {
   readonly address: HaproxySocketAddress;
   /** The socket's name in logs and errors (path, or `host:port`). */
   readonly name: string;
-  #keepaliveSeconds: number;
-  #commandTimeoutMs: number;
-  #reconnectDelayMs: number;
-  #maxReconnectDelayMs: number;
-  #reloadCheckMs: number;
-  #abortOpenTransaction: boolean;
-  #timers: RuntimeTimers;
-  #realPath: (path: string) => Promise<string>;
-  #state: State = { kind: "idle" };
-  #nextDelayMs: number;
-  #queue: Promise<unknown> = Promise.resolve();
-  #listeners = new Set<() => void | Promise<void>>();
-  #opening: AbortController | undefined;
+  #settings: ClientSettings;
+  #link: SocketLink;
 
   /**
    * Makes a client; nothing connects until the first command.
@@ -174,37 +77,15 @@ export class HaproxyRuntimeClient {
    * @throws {RangeError} If a duration is not a positive integer.
    */
   constructor(address: HaproxySocketAddress, options: HaproxyRuntimeClientOptions = {}) {
-    const {
-      keepaliveSeconds = DEFAULTS.haproxySocketKeepalive,
-      commandTimeoutMs = 10_000,
-      reconnectDelayMs = 1000,
-      maxReconnectDelayMs = 60_000,
-      reloadCheckMs = 5000,
-      abortOpenTransaction = true,
-      timers = DEFAULT_TIMERS,
-      realPath = Deno.realPath,
-    } = options;
-    checkPositive("keepaliveSeconds", keepaliveSeconds);
-    checkPositive("commandTimeoutMs", commandTimeoutMs);
-    checkPositive("reconnectDelayMs", reconnectDelayMs);
-    checkPositive("maxReconnectDelayMs", maxReconnectDelayMs);
-    checkPositive("reloadCheckMs", reloadCheckMs);
+    this.#settings = resolveClientOptions(options);
     this.address = address;
     this.name = formatSocketAddress(address);
-    this.#keepaliveSeconds = keepaliveSeconds;
-    this.#commandTimeoutMs = commandTimeoutMs;
-    this.#reconnectDelayMs = reconnectDelayMs;
-    this.#maxReconnectDelayMs = maxReconnectDelayMs;
-    this.#reloadCheckMs = reloadCheckMs;
-    this.#abortOpenTransaction = abortOpenTransaction;
-    this.#timers = timers;
-    this.#realPath = realPath;
-    this.#nextDelayMs = reconnectDelayMs;
+    this.#link = new SocketLink(address, this.name, this.#settings);
   }
 
   /** `idle` before the first connection, `reconnecting` while backing off. */
   get status(): RuntimeClientStatus {
-    return this.#state.kind;
+    return this.#link.status;
   }
 
   /**
@@ -224,8 +105,7 @@ export class HaproxyRuntimeClient {
    * ```
    */
   onReconnect(listener: () => void | Promise<void>): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#link.onReconnect(listener);
   }
 
   /**
@@ -242,8 +122,8 @@ export class HaproxyRuntimeClient {
    * ```
    */
   connect(): Promise<void> {
-    return this.#exclusive(async () => {
-      await this.#connection(true);
+    return this.#link.exclusive(async () => {
+      await this.#link.connection(true);
     });
   }
 
@@ -266,9 +146,9 @@ export class HaproxyRuntimeClient {
    */
   command(line: string, options: { payload?: string } = {}): Promise<string> {
     const text = encodeCommand(line, options.payload);
-    return this.#exclusive(async () => {
-      await this.#followReload();
-      return await this.#send(line, text);
+    return this.#link.exclusive(async () => {
+      await this.#link.followReload();
+      return await this.#link.send(line, text);
     });
   }
 
@@ -295,11 +175,16 @@ export class HaproxyRuntimeClient {
    * `set ssl ocsp-response`; if HAProxy did not enable OCSP for the
    * certificate at startup (it had no `.ocsp` file), finds HAProxy's name for
    * `certPath` in `show ssl cert` (same path, else same real path) and
-   * enables it with `set ssl cert <crt>.ocsp` + `commit ssl cert <crt>`. The
-   * commands run back to back, with no other command in between.
+   * enables it with `set ssl cert <crt>.ocsp` + `commit ssl cert <crt>`.
+   * When the bundle holds no issuer, the transaction first sets
+   * `<crt>.issuer` (HAProxy reads that file only along with a `.ocsp` it
+   * loaded at startup): from `options.issuerPem`, `options.issuerFile`, or
+   * else `<certPath>.issuer` / `<base>.issuer`. The commands run back to
+   * back, with no other command in between.
    *
    * @param certPath The certificate file the staple is for.
    * @param der The DER-encoded OCSP response.
+   * @param options Where the issuer is, for a bundle without it.
    * @returns `"updated"`, or `"committed"` when the transaction was needed.
    * @throws {StapleAdderBadResponse} With HAProxy's reply if it refuses.
    * @throws {StapleNotSentError} Without sending anything, if the response is
@@ -312,17 +197,30 @@ export class HaproxyRuntimeClient {
    * const client = new HaproxyRuntimeClient({ transport: "unix", path: "/nonexistent/admin.sock" });
    * const der = await Deno.readFile("/etc/haproxy/certs/a.pem.ocsp").catch(() => new Uint8Array(1));
    * await client.setOcspResponse("/etc/haproxy/certs/a.pem", der).catch(String); // "updated"
+   * // a bundle without its chain, whose issuer is elsewhere:
+   * await client.setOcspResponse("/etc/haproxy/certs/b.pem", der, {
+   *   issuerFile: "/etc/ssl/ca/issuing-ca.pem",
+   * }).catch(String); // "committed" when HAProxy had no b.pem.ocsp at startup
    * await client.close();
    * ```
    */
-  setOcspResponse(certPath: string, der: Uint8Array): Promise<StapleOutcome> {
-    return this.#exclusive(async () => {
-      await this.#followReload();
+  setOcspResponse(
+    certPath: string,
+    der: Uint8Array,
+    options: StapleIssuerOptions = {},
+  ): Promise<StapleOutcome> {
+    const { realPath, readFile, abortOpenTransaction } = this.#settings;
+    return this.#link.exclusive(async () => {
+      await this.#link.followReload();
       return await pushStaple(
-        (line, payload) => this.#send(line, encodeCommand(line, payload)),
+        (line, payload) => this.#link.send(line, encodeCommand(line, payload)),
         certPath,
         der,
-        { realPath: this.#realPath, abortOpenTransaction: this.#abortOpenTransaction },
+        {
+          realPath,
+          abortOpenTransaction,
+          issuer: (loaded) => issuerToSend(certPath, loaded, options, readFile),
+        },
       );
     });
   }
@@ -339,265 +237,7 @@ export class HaproxyRuntimeClient {
    * await client.close();
    * ```
    */
-  async close(): Promise<void> {
-    const state = this.#state;
-    this.#state = { kind: "closed" };
-    if (state.kind === "reconnecting") this.#timers.clearTimeout(state.timer);
-    if (state.kind === "connected") {
-      this.#timers.clearTimeout(state.watch);
-      await state.conn.close(new Error("client closed"));
-    }
-    this.#opening?.abort(new Error("client closed"));
-    await this.#queue;
+  close(): Promise<void> {
+    return this.#link.close();
   }
-
-  /** Runs `job` after every job queued before it. */
-  #exclusive<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(job);
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  async #send(line: string, text: string): Promise<string> {
-    const conn = await this.#connection(false);
-    const timer = this.#timers.setTimeout(() => {
-      const reason = `no reply to '${line}' within ${this.#seconds()}`;
-      this.#lost(conn, new ConnectionLostError(this.name, reason));
-    }, this.#commandTimeoutMs);
-    try {
-      return cleanReply(await conn.exchange(text));
-    } catch (err) {
-      if (err instanceof SocketError) throw err;
-      const error = new ConnectionLostError(this.name, `'${line}' failed: ${reasonOf(err)}`, {
-        cause: err,
-      });
-      this.#lost(conn, error);
-      throw error;
-    } finally {
-      this.#timers.clearTimeout(timer);
-    }
-  }
-
-  /** The open connection, connecting first when idle (or when `force`d). */
-  async #connection(force: boolean): Promise<RuntimeConnection> {
-    const state = this.#state;
-    switch (state.kind) {
-      case "connected":
-        return state.conn;
-      case "closed":
-        throw new SocketError(this.name, "the client is closed");
-      case "reconnecting":
-        if (!force) {
-          throw new SocketError(
-            this.name,
-            `${state.error.reason} (next attempt within ${state.delayMs / 1000} s)`,
-          );
-        }
-    }
-    return await this.#attempt();
-  }
-
-  /**
-   * Connects; the listeners are told when this follows a lost connection or
-   * `afterReload`. The backoff delay is not reset here: a connection that
-   * HAProxy drops at once must not bring the next attempt back to 1 s.
-   */
-  async #attempt(afterReload = false): Promise<RuntimeConnection> {
-    const previous = this.#state;
-    if (previous.kind === "reconnecting") this.#timers.clearTimeout(previous.timer);
-    let opened: { conn: RuntimeConnection; identity: SocketIdentity | undefined };
-    try {
-      opened = await this.#open();
-    } catch (err) {
-      const error = err as SocketError;
-      this.#retryLater(error);
-      throw error;
-    }
-    const { conn, identity } = opened;
-    if (this.#state.kind === "closed") {
-      await conn.close(new Error("client closed"));
-      throw new SocketError(this.name, "the client is closed");
-    }
-    this.#state = { kind: "connected", conn, identity, watch: undefined };
-    this.#watch(conn);
-    logger.info("Connected to HAProxy socket {socket}", { socket: this.name });
-    if (afterReload || previous.kind === "reconnecting") this.#notify();
-    return conn;
-  }
-
-  /** Arms the next reload check of `conn`. */
-  #watch(conn: RuntimeConnection): void {
-    const state = this.#state;
-    if (state.kind !== "connected" || state.conn !== conn) return;
-    state.watch = this.#timers.setTimeout(() => {
-      this.#exclusive(() => this.#check(conn)).catch(() => {}); // #attempt scheduled a retry
-    }, this.#reloadCheckMs);
-  }
-
-  /**
-   * The periodic check: moves to the new process after a reload; a
-   * connection that answers is healthy, so the backoff starts again at its
-   * first delay.
-   */
-  async #check(conn: RuntimeConnection): Promise<void> {
-    const state = this.#state;
-    if (state.kind !== "connected" || state.conn !== conn) return;
-    let reason = await this.#pathChange(state.identity);
-    if (reason === undefined) {
-      let reply: string;
-      try {
-        reply = await this.#send("show info", encodeCommand("show info"));
-      } catch {
-        return; // the connection is dropped and a retry scheduled
-      }
-      const info = parseShowInfo(reply);
-      if (info.stopping) {
-        reason = `HAProxy process ${info.pid ?? "(unknown pid)"} is stopping (reloaded)`;
-      }
-    }
-    if (reason !== undefined) {
-      await this.#switch(conn, reason);
-      return;
-    }
-    this.#nextDelayMs = this.#reconnectDelayMs;
-    this.#watch(conn);
-  }
-
-  /** Before a command: moves to the new process if the socket path changed. */
-  async #followReload(): Promise<void> {
-    const state = this.#state;
-    if (state.kind !== "connected") return;
-    const reason = await this.#pathChange(state.identity);
-    if (reason !== undefined) await this.#switch(state.conn, reason).catch(() => {});
-  }
-
-  /** Why the unix socket path no longer names the socket connected to, if it does not. */
-  async #pathChange(identity: SocketIdentity | undefined): Promise<string | undefined> {
-    if (identity === undefined || this.address.transport !== "unix") return undefined;
-    let now: SocketIdentity | undefined;
-    try {
-      now = await this.#identity();
-    } catch (err) {
-      return `the socket path is gone (${reasonOf(err)})`;
-    }
-    if (now?.dev === identity.dev && now.ino === identity.ino) return undefined;
-    return "the socket path now names another socket (HAProxy reloaded or restarted)";
-  }
-
-  /** Closes `conn` (which still works, but to a process on its way out) and connects anew. */
-  async #switch(conn: RuntimeConnection, reason: string): Promise<void> {
-    const state = this.#state;
-    if (state.kind !== "connected" || state.conn !== conn) return;
-    this.#timers.clearTimeout(state.watch);
-    this.#state = { kind: "idle" };
-    logger.info("HAProxy socket {socket}: {reason}; connecting to the new process", {
-      socket: this.name,
-      reason,
-    });
-    await conn.close(new SocketError(this.name, reason));
-    await this.#attempt(true);
-  }
-
-  /** The dev and inode of a unix socket's path (`undefined` for TCP). */
-  async #identity(): Promise<SocketIdentity | undefined> {
-    if (this.address.transport !== "unix") return undefined;
-    const info = await Deno.stat(this.address.path);
-    return { dev: info.dev, ino: info.ino };
-  }
-
-  /**
-   * Connects and sets up prompt mode, all within one deadline. A unix
-   * socket's path is stat'ed first, so a reload that replaces it later is
-   * seen (a replacement between the stat and the connection costs one
-   * needless reconnection, never a missed one).
-   */
-  async #open(): Promise<{ conn: RuntimeConnection; identity: SocketIdentity | undefined }> {
-    const identity = await this.#identity().catch(() => undefined);
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const timer = this.#timers.setTimeout(
-      () => controller.abort(new DeadlineError()),
-      this.#commandTimeoutMs,
-    );
-    this.#opening = controller;
-    let conn: RuntimeConnection | undefined;
-    try {
-      const socket = await connectSocket(this.address, signal);
-      const opened = new RuntimeConnection(socket, (reason) => this.#ended(opened, reason));
-      conn = opened;
-      signal.addEventListener("abort", () => opened.close(signal.reason), { once: true });
-      signal.throwIfAborted();
-      await opened.exchange(encodeCommand("prompt"));
-      const line = `set timeout cli ${this.#keepaliveSeconds}`;
-      const reply = cleanReply(await opened.exchange(encodeCommand(line)));
-      if (reply !== "") throw new Error(`'${line}' answered: ${reply}`);
-      return { conn: opened, identity };
-    } catch (err) {
-      await conn?.close();
-      if (err instanceof DeadlineError) {
-        throw new SocketError(this.name, `cannot connect: no answer within ${this.#seconds()}`);
-      }
-      throw new SocketError(this.name, `cannot connect: ${reasonOf(err)}`, { cause: err });
-    } finally {
-      this.#timers.clearTimeout(timer);
-      this.#opening = undefined;
-    }
-  }
-
-  /** HAProxy closed the connection (or it broke) while it was ours. */
-  #ended(conn: RuntimeConnection, reason: Error): void {
-    this.#lost(conn, new SocketError(this.name, `connection lost: ${reason.message}`));
-  }
-
-  /** Drops `conn` if it is the current connection, and schedules a retry. */
-  #lost(conn: RuntimeConnection, error: SocketError): void {
-    const state = this.#state;
-    if (state.kind !== "connected" || state.conn !== conn) return;
-    this.#timers.clearTimeout(state.watch);
-    this.#retryLater(error);
-    conn.close(error);
-  }
-
-  #retryLater(error: SocketError): void {
-    const state = this.#state;
-    if (state.kind === "closed") return;
-    if (state.kind === "reconnecting") this.#timers.clearTimeout(state.timer);
-    const delayMs = this.#nextDelayMs;
-    this.#nextDelayMs = Math.min(delayMs * 2, this.#maxReconnectDelayMs);
-    const timer = this.#timers.setTimeout(() => {
-      this.#exclusive(async () => {
-        if (this.#state.kind === "reconnecting") await this.#attempt();
-      }).catch(() => {}); // #attempt scheduled the next try
-    }, delayMs);
-    this.#state = { kind: "reconnecting", error, timer, delayMs };
-    const fields = { socket: this.name, reason: error.reason, delay: delayMs / 1000 };
-    const message = "HAProxy socket {socket}: {reason}; retrying in {delay} s";
-    if (state.kind === "reconnecting") logger.debug(message, fields);
-    else logger.warn(message, fields);
-  }
-
-  #notify(): void {
-    for (const listener of this.#listeners) {
-      Promise.resolve().then(listener).catch((err) => {
-        logger.error("HAProxy socket {socket}: reconnect listener failed: {reason}", {
-          socket: this.name,
-          reason: reasonOf(err),
-        });
-      });
-    }
-  }
-
-  #seconds(): string {
-    return `${this.#commandTimeoutMs / 1000} s`;
-  }
-}
-
-function checkPositive(name: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new RangeError(`Cannot create HAProxy client: ${name} must be a positive integer`);
-  }
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

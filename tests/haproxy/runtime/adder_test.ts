@@ -11,7 +11,7 @@ import {
 import { ConnectionLostError } from "../../../src/haproxy/runtime/_connection_lost.ts";
 import { HAPROXY, servedStaple, startHaproxy } from "../../_helpers/haproxy.ts";
 import { makeCa, makeLeaf, makeOcspResponse } from "../../_helpers/openssl_fixtures.ts";
-import { FakeTimers } from "./_fake_timers.ts";
+import { WatchedClock } from "./_watched_clock.ts";
 
 /** A socket client whose answers the test decides. */
 class FakeClient implements StapleClient {
@@ -182,12 +182,12 @@ Deno.test({
   ignore: !HAPROXY,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "stapled-adder-" });
-    const timers = new FakeTimers();
+    const clock = new WatchedClock();
     const results: PushResult[] = [];
     let repushed!: (result: PushResult) => void;
     const repush = new Promise<PushResult>((resolve) => repushed = resolve);
     const adder = new HaproxyAdder({
-      client: { timers },
+      clock,
       onResult(result) {
         results.push(result);
         if (result.repush) repushed(result);
@@ -202,11 +202,11 @@ Deno.test({
       const [first] = await adder.push(leaf.bundlePath, response.der, [socket]);
       assert.ok(!first.ok && first.error instanceof SocketError);
       assert.match(first.error.message, /cannot connect: No such file or directory/);
-      assert.deepEqual(timers.pending(), [1000]);
+      assert.deepEqual(clock.pending(), [1000]);
 
       const haproxy = await startHaproxy({ dir, crts: [leaf.bundlePath] });
       try {
-        timers.tick(1000);
+        await clock.advance(1000);
         const again = await repush;
         assert.deepEqual(again, {
           socket: socket.path,

@@ -1,20 +1,20 @@
 import assert from "node:assert/strict";
 import { SocketError, StapleAdderBadResponse } from "../../../src/errors/mod.ts";
 import { HaproxyRuntimeClient } from "../../../src/haproxy/runtime/mod.ts";
-import { FakeTimers } from "./_fake_timers.ts";
+import { WatchedClock } from "./_watched_clock.ts";
 import { type FakeBehaviour, type FakeHaproxy, startFakeHaproxy } from "./_fake_haproxy.ts";
 
 async function withFake(
   behaviour: FakeBehaviour,
-  fn: (fake: FakeHaproxy, client: HaproxyRuntimeClient, timers: FakeTimers) => Promise<void>,
+  fn: (fake: FakeHaproxy, client: HaproxyRuntimeClient, clock: WatchedClock) => Promise<void>,
   options: { answerHandshake?: boolean } = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "stapled-fake-" });
   const fake = startFakeHaproxy(dir, behaviour, options);
-  const timers = new FakeTimers();
-  const client = new HaproxyRuntimeClient({ transport: "unix", path: fake.path }, { timers });
+  const clock = new WatchedClock();
+  const client = new HaproxyRuntimeClient({ transport: "unix", path: fake.path }, { clock });
   try {
-    await fn(fake, client, timers);
+    await fn(fake, client, clock);
   } finally {
     await client.close();
     await fake.close();
@@ -55,28 +55,28 @@ Deno.test("a keepalive option sets HAProxy's CLI timeout", async () => {
 });
 
 Deno.test("a command HAProxy never answers fails with SocketError once the deadline passes", async () => {
-  await withFake(silent, async (fake, client, timers) => {
+  await withFake(silent, async (fake, client, clock) => {
     await client.connect();
     const reply = client.command("show ssl cert");
     await fake.nextCommand();
-    timers.tick(9999);
+    await clock.advance(9999);
     assert.equal(client.status, "connected");
-    timers.tick(1);
+    await clock.advance(1);
     await assert.rejects(reply, (err: unknown) => {
       assert.ok(err instanceof SocketError);
       assert.equal(err.message, `${fake.path}: no reply to 'show ssl cert' within 10 s`);
       return true;
     });
     assert.equal(client.status, "reconnecting");
-    assert.deepEqual(timers.pending(), [1000]);
+    assert.deepEqual(clock.pending(), [1000]);
   });
 });
 
 Deno.test("a socket that never answers the handshake fails to connect at the deadline", async () => {
-  await withFake(silent, async (fake, client, timers) => {
+  await withFake(silent, async (fake, client, clock) => {
     const connecting = client.connect();
     await fake.nextCommand(); // "prompt", unanswered
-    timers.tick(10_000);
+    await clock.advance(10_000);
     await assert.rejects(connecting, (err: unknown) => {
       assert.ok(err instanceof SocketError);
       assert.equal(err.reason, "cannot connect: no answer within 10 s");
@@ -120,8 +120,8 @@ Deno.test("an unexpected reply to set ssl ocsp-response is a StapleAdderBadRespo
 Deno.test("a missing socket fails with SocketError and is retried after 1, 2, 4 ... 60 s", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stapled-fake-" });
   const path = `${dir}/fake.sock`; // where startFakeHaproxy() listens, later
-  const timers = new FakeTimers();
-  const client = new HaproxyRuntimeClient({ transport: "unix", path }, { timers });
+  const clock = new WatchedClock();
+  const client = new HaproxyRuntimeClient({ transport: "unix", path }, { clock });
   let reconnects = 0;
   client.onReconnect(() => {
     reconnects++;
@@ -132,10 +132,10 @@ Deno.test("a missing socket fails with SocketError and is retried after 1, 2, 4 
       assert.match(err.message, new RegExp(`^${path}: cannot connect: No such file or directory`));
       return true;
     });
-    const delays = timers.pending();
+    const delays = clock.pending();
     for (let i = 0; i < 8; i++) {
-      const retry = timers.nextTimer((delay) => delay !== 10_000); // not a connect deadline
-      timers.tick(delays.at(-1)!);
+      const retry = clock.nextTimer((delay) => delay !== 10_000); // not a connect deadline
+      await clock.advance(delays.at(-1)!);
       delays.push(await retry);
     }
     assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
@@ -150,7 +150,7 @@ Deno.test("a missing socket fails with SocketError and is retried after 1, 2, 4 
     const fake = startFakeHaproxy(dir, silent);
     try {
       const connected = new Promise<void>((resolve) => client.onReconnect(resolve));
-      timers.tick(60_000);
+      await clock.advance(60_000);
       await connected;
       assert.equal(reconnects, 1);
       assert.equal(client.status, "connected");
@@ -166,16 +166,16 @@ Deno.test("a missing socket fails with SocketError and is retried after 1, 2, 4 
 
 Deno.test("close() stops the retries and later commands fail", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stapled-fake-" });
-  const timers = new FakeTimers();
+  const clock = new WatchedClock();
   const client = new HaproxyRuntimeClient(
     { transport: "unix", path: `${dir}/absent.sock` },
-    { timers },
+    { clock },
   );
   try {
     await assert.rejects(client.connect(), SocketError);
-    assert.deepEqual(timers.pending(), [1000]);
+    assert.deepEqual(clock.pending(), [1000]);
     await client.close();
-    assert.deepEqual(timers.pending(), []);
+    assert.deepEqual(clock.pending(), []);
     assert.equal(client.status, "closed");
     await assert.rejects(
       client.command("show info"),
@@ -190,9 +190,9 @@ Deno.test("a refused TCP connection is a SocketError naming host and port", asyn
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
-  const timers = new FakeTimers();
+  const clock = new WatchedClock();
   const client = new HaproxyRuntimeClient({ transport: "tcp", hostname: "127.0.0.1", port }, {
-    timers,
+    clock,
   });
   try {
     await assert.rejects(client.connect(), (err: unknown) => {

@@ -15,23 +15,23 @@ import { encodeCommand, MAX_COMMAND_BYTES } from "../../../src/haproxy/runtime/_
 import { parseShowInfo } from "../../../src/haproxy/runtime/_show_info.ts";
 import { MAX_STAPLE_BYTES } from "../../../src/staples/limits.ts";
 import { until } from "../../_helpers/wait.ts";
-import { FakeTimers } from "./_fake_timers.ts";
+import { WatchedClock } from "./_watched_clock.ts";
 import { type FakeBehaviour, type FakeHaproxy, startFakeHaproxy } from "./_fake_haproxy.ts";
 
 async function withFake(
   behaviour: FakeBehaviour,
-  fn: (fake: FakeHaproxy, client: HaproxyRuntimeClient, timers: FakeTimers) => Promise<void>,
+  fn: (fake: FakeHaproxy, client: HaproxyRuntimeClient, clock: WatchedClock) => Promise<void>,
   options: { showInfo?: (() => string) | null; client?: HaproxyRuntimeClientOptions } = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "stapled-fake-" });
   const fake = startFakeHaproxy(dir, behaviour, { showInfo: options.showInfo });
-  const timers = new FakeTimers();
+  const clock = new WatchedClock();
   const client = new HaproxyRuntimeClient({ transport: "unix", path: fake.path }, {
-    timers,
+    clock,
     ...options.client,
   });
   try {
-    await fn(fake, client, timers);
+    await fn(fake, client, clock);
   } finally {
     await client.close();
     await fake.close();
@@ -57,17 +57,17 @@ function reconnected(client: HaproxyRuntimeClient, count = 1): Promise<void> {
 }
 
 Deno.test("a connection HAProxy drops at its first command does not bring the backoff back to 1 s", async () => {
-  await withFake((_line, _reply, hangUp) => hangUp(), async (_fake, client, timers) => {
+  await withFake((_line, _reply, hangUp) => hangUp(), async (_fake, client, clock) => {
     const staple = new Uint8Array([0x30, 0x00]);
     let delivered = 0;
     client.onReconnect(async () => {
       await client.setOcspResponse("/etc/haproxy/a.pem", staple).then(() => delivered++, () => {});
     });
     await assert.rejects(client.setOcspResponse("/etc/haproxy/a.pem", staple), SocketError);
-    const delays = [...timers.pending()];
+    const delays = [...clock.pending()];
     for (let i = 0; i < 4; i++) {
-      const next = timers.nextTimer((delay) => delay !== 10_000 && delay !== 5000);
-      timers.tick(delays.at(-1)!); // connects, the listener pushes, HAProxy hangs up
+      const next = clock.nextTimer((delay) => delay !== 10_000 && delay !== 5000);
+      await clock.advance(delays.at(-1)!); // connects, the listener pushes, HAProxy hangs up
       delays.push(await next);
     }
     assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000]);
@@ -79,23 +79,23 @@ Deno.test("a connection that answered a reload check starts the backoff at 1 s a
   let drop = false;
   await withFake((_line, _reply, hangUp) => {
     if (drop) hangUp();
-  }, async (fake, client, timers) => {
+  }, async (fake, client, clock) => {
     drop = true;
     await assert.rejects(client.command("show ssl cert"), SocketError);
-    const retry = timers.nextTimer((delay) => delay === 2000);
-    timers.tick(1000);
+    const retry = clock.nextTimer((delay) => delay === 2000);
+    await clock.advance(1000);
     await client.command("show ssl cert").catch(() => {}); // dropped at once: 2 s next
     await retry;
     drop = false;
     const connected = reconnected(client);
-    timers.tick(2000);
+    await clock.advance(2000);
     await connected;
     const before = fake.connections().accepted;
-    const rearmed = timers.nextTimer((delay) => delay === 5000);
-    timers.tick(5000); // the reload check: show info, answered
+    const rearmed = clock.nextTimer((delay) => delay === 5000);
+    await clock.advance(5000); // the reload check: show info, answered
     await rearmed;
     drop = true;
-    const after = timers.nextTimer((delay) => delay !== 10_000 && delay !== 5000);
+    const after = clock.nextTimer((delay) => delay !== 10_000 && delay !== 5000);
     await assert.rejects(client.command("show ssl cert"), SocketError);
     assert.equal(await after, 1000);
     assert.equal(fake.connections().accepted, before);
@@ -164,18 +164,18 @@ Deno.test("encodeCommand() refuses a command longer than HAProxy's default buffe
 
 Deno.test("a worker that says it is stopping (a reload) is left at once for a new connection, and listeners run", async () => {
   let stopping = false;
-  await withFake(updated, async (fake, client, timers) => {
+  await withFake(updated, async (fake, client, clock) => {
     await client.setOcspResponse("/etc/haproxy/a.pem", new Uint8Array([1]));
     assert.equal(fake.connections().open, 1);
-    const rearmed = timers.nextTimer((delay) => delay === 5000);
-    timers.tick(5000); // a check while nothing changed: same connection
+    const rearmed = clock.nextTimer((delay) => delay === 5000);
+    await clock.advance(5000); // a check while nothing changed: same connection
     await rearmed;
     assert.match(fake.received(), /show info\n$/);
     assert.equal(fake.connections().accepted, 1);
 
     stopping = true;
     const moved = reconnected(client);
-    timers.tick(5000);
+    await clock.advance(5000);
     await moved;
     stopping = false;
     assert.equal(fake.connections().accepted, 2);
@@ -192,8 +192,8 @@ Deno.test("a socket path that now names another socket is noticed before the nex
   const dir = await Deno.makeTempDir({ prefix: "stapled-fake-" });
   const path = `${dir}/admin.sock`;
   const old = startFakeHaproxy(dir, updated, { path });
-  const timers = new FakeTimers();
-  const client = new HaproxyRuntimeClient({ transport: "unix", path }, { timers });
+  const clock = new WatchedClock();
+  const client = new HaproxyRuntimeClient({ transport: "unix", path }, { clock });
   let fresh: FakeHaproxy | undefined;
   try {
     await client.setOcspResponse("/etc/haproxy/a.pem", new Uint8Array([1]));
@@ -225,15 +225,15 @@ Deno.test("a socket path that now names another socket is noticed before the nex
 });
 
 Deno.test("an idle connection is checked every reloadCheckMs, with one timer and no other traffic", async () => {
-  await withFake(updated, async (fake, client, timers) => {
+  await withFake(updated, async (fake, client, clock) => {
     await client.connect();
-    assert.deepEqual(timers.pending(), [5000]);
+    assert.deepEqual(clock.pending(), [5000]);
     for (let i = 1; i <= 3; i++) {
-      const next = timers.nextTimer((delay) => delay === 5000);
-      timers.tick(5000);
+      const next = clock.nextTimer((delay) => delay === 5000);
+      await clock.advance(5000);
       await next;
       assert.equal(fake.received().split("show info\n").length - 1, i);
-      assert.deepEqual(timers.pending(), [5000]);
+      assert.deepEqual(clock.pending(), [5000]);
     }
   });
 });

@@ -14,7 +14,7 @@ import {
   type TestCa,
   type TestLeaf,
 } from "../../_helpers/openssl_fixtures.ts";
-import { FakeTimers } from "./_fake_timers.ts";
+import { WatchedClock } from "./_watched_clock.ts";
 import { startFakeHaproxy } from "./_fake_haproxy.ts";
 
 interface Setup {
@@ -53,8 +53,8 @@ async function withHaproxy(
   }
 }
 
-function unixClient(haproxy: HaproxyInstance, timers?: FakeTimers): HaproxyRuntimeClient {
-  return new HaproxyRuntimeClient({ transport: "unix", path: haproxy.socketPath }, { timers });
+function unixClient(haproxy: HaproxyInstance, clock?: WatchedClock): HaproxyRuntimeClient {
+  return new HaproxyRuntimeClient({ transport: "unix", path: haproxy.socketPath }, { clock });
 }
 
 Deno.test({
@@ -291,21 +291,21 @@ Deno.test({
   ignore: !HAPROXY,
   fn: () =>
     withHaproxy(async ({ ca, stapled, haproxy }) => {
-      const timers = new FakeTimers();
-      const client = unixClient(haproxy, timers);
+      const clock = new WatchedClock();
+      const client = unixClient(haproxy, clock);
       let reconnected!: () => void;
       const reconnect = new Promise<void>((resolve) => reconnected = resolve);
       client.onReconnect(() => reconnected());
       try {
         await client.connect();
         const oldPid = haproxy.pid;
-        const retry = timers.nextTimer();
+        const retry = clock.nextTimer();
         await haproxy.restart();
         assert.equal(await retry, 1000); // HAProxy's close was noticed while idle
         assert.equal(client.status, "reconnecting");
         await assert.rejects(client.showSslCerts(), SocketError);
 
-        timers.tick(1000);
+        await clock.advance(1000);
         await reconnect;
         assert.equal(client.status, "connected");
         assert.notEqual(haproxy.pid, oldPid);
