@@ -32,6 +32,18 @@ export const HAPROXY: string | undefined = findHaproxy();
 
 if (!HAPROXY) console.warn("NOTICE: haproxy is not installed; tests that need it are skipped");
 
+/** Where a HAProxy 3.0 may be installed beside the system's 2.6 (see shared/notes/haproxy.md). */
+const HAPROXY3 = "/opt/haproxy3/bin/haproxy";
+
+/**
+ * Every HAProxy binary on this machine to test against: {@link HAPROXY}, and
+ * HAProxy 3.0 at `/opt/haproxy3/bin/haproxy` when it is there and different.
+ */
+export const HAPROXY_BINARIES: readonly string[] = [
+  ...(HAPROXY ? [HAPROXY] : []),
+  ...(isFile(HAPROXY3) && HAPROXY !== HAPROXY3 ? [HAPROXY3] : []),
+];
+
 /** Options of {@link startHaproxy}. */
 export interface StartHaproxyOptions {
   /** A temp dir owned by the test: config, admin socket and log go there. */
@@ -55,6 +67,11 @@ export interface StartHaproxyOptions {
    * @default false
    */
   masterWorker?: boolean;
+  /**
+   * The HAProxy binary to run, e.g. one of {@link HAPROXY_BINARIES}.
+   * @default HAPROXY
+   */
+  binary?: string;
 }
 
 /** A running HAProxy started by {@link startHaproxy}. */
@@ -92,8 +109,15 @@ export interface HaproxyInstance {
  * @throws {Error} With HAProxy's output if it does not start within 10 s.
  */
 export async function startHaproxy(options: StartHaproxyOptions): Promise<HaproxyInstance> {
-  if (!HAPROXY) throw new Error("Cannot start HAProxy: it is not installed");
-  const { dir, crts, tcpSocket = false, globalLines = [], masterWorker = false } = options;
+  const {
+    dir,
+    crts,
+    tcpSocket = false,
+    globalLines = [],
+    masterWorker = false,
+    binary = HAPROXY,
+  } = options;
+  if (!binary) throw new Error("Cannot start HAProxy: it is not installed");
   const socketPath = `${dir}/admin.sock`;
   const configPath = `${dir}/haproxy.cfg`;
   const tlsPort = freePort();
@@ -119,7 +143,7 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
   const args = masterWorker
     ? ["-W", "-S", `${dir}/master.sock`, "-f", configPath, "-db"]
     : ["-f", configPath, "-db"];
-  let process = await spawn(HAPROXY, args, configPath, socketPath);
+  let process = await spawn(binary, args, configPath, socketPath);
   const workerPid = () => adminPid(socketPath);
   return {
     get pid() {
@@ -132,7 +156,7 @@ export async function startHaproxy(options: StartHaproxyOptions): Promise<Haprox
     stop: () => process.stop(),
     async restart() {
       await process.stop();
-      process = await spawn(HAPROXY, args, configPath, socketPath);
+      process = await spawn(binary, args, configPath, socketPath);
     },
     workerPid,
     async reload() {
@@ -294,12 +318,13 @@ function quote(path: string): string {
 
 function findHaproxy(): string | undefined {
   const dirs = (Deno.env.get("PATH") ?? "").split(":").concat(["/usr/sbin", "/usr/local/sbin"]);
-  for (const dir of dirs) {
-    try {
-      if (dir && Deno.statSync(`${dir}/haproxy`).isFile) return `${dir}/haproxy`;
-    } catch {
-      // not here
-    }
+  return dirs.filter((dir) => dir !== "").map((dir) => `${dir}/haproxy`).find(isFile);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
   }
-  return undefined;
 }

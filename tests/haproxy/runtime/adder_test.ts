@@ -5,6 +5,7 @@ import {
   type HaproxySocketAddress,
   type PushResult,
   type StapleClient,
+  type StapleIssuerOptions,
   StapleNotSentError,
   type StapleOutcome,
 } from "../../../src/haproxy/runtime/mod.ts";
@@ -16,13 +17,20 @@ import { WatchedClock } from "./_watched_clock.ts";
 /** A socket client whose answers the test decides. */
 class FakeClient implements StapleClient {
   calls: Array<[string, number]> = [];
+  /** The issuer options of each call, by certificate. */
+  issuers = new Map<string, StapleIssuerOptions | undefined>();
   closed = false;
   answer: (certPath: string, der: Uint8Array) => Promise<StapleOutcome> = () =>
     Promise.resolve("updated");
   #listeners = new Set<() => void | Promise<void>>();
 
-  setOcspResponse(certPath: string, der: Uint8Array): Promise<StapleOutcome> {
+  setOcspResponse(
+    certPath: string,
+    der: Uint8Array,
+    options?: StapleIssuerOptions,
+  ): Promise<StapleOutcome> {
     this.calls.push([certPath, der[0]]);
+    this.issuers.set(certPath, options);
     return this.answer(certPath, der);
   }
   onReconnect(listener: () => void | Promise<void>): () => void {
@@ -149,6 +157,21 @@ Deno.test("a staple HAProxy drops the connection on is pushed again last, then s
   a().calls = [];
   await a().reconnect();
   assert.deepEqual(a().calls, [["/c/y.pem", 2], ["/c/x.pem", 4], ["/c/z.pem", 3]]);
+});
+
+Deno.test("push() hands the issuer options to each socket's client, and again when it re-pushes", async () => {
+  const { adder, a, b } = fakeAdder();
+  await adder.push("/c/x.pem", der(1), [A, B], { issuerFile: "/c/ca.pem" });
+  await adder.push("/c/y.pem", der(2), [A]);
+  assert.deepEqual(a().issuers.get("/c/x.pem"), { issuerFile: "/c/ca.pem" });
+  assert.deepEqual(b().issuers.get("/c/x.pem"), { issuerFile: "/c/ca.pem" });
+  assert.deepEqual(a().issuers.get("/c/y.pem"), {});
+  a().issuers.clear();
+  await a().reconnect();
+  assert.deepEqual(a().issuers.get("/c/x.pem"), { issuerFile: "/c/ca.pem" });
+  // A later push without options replaces them.
+  await adder.push("/c/x.pem", der(3), [A]);
+  assert.deepEqual(a().issuers.get("/c/x.pem"), {});
 });
 
 Deno.test("forget() stops re-pushing a certificate", async () => {
