@@ -6,7 +6,19 @@
  * @module
  */
 
-/** Exponential delays between reconnection attempts. */
+/**
+ * Exponential delays between reconnection attempts.
+ *
+ * @example Delays after three failures, then after a healthy connection
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Backoff } from "./_backoff.ts";
+ * const backoff = new Backoff(1000, 3000);
+ * assert.ok([backoff.take(), backoff.take(), backoff.take()].join() === "1000,2000,3000");
+ * backoff.reset();
+ * assert.ok(backoff.take() === 1000);
+ * ```
+ */
 export class Backoff {
   #first: number;
   #max: number;

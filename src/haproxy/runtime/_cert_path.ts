@@ -13,6 +13,15 @@
  * @param certPath The file that was stapled.
  * @param realPath Resolves a path to its real path; failures mean "no match".
  * @returns The matching listed path.
+ *
+ * @example Find a file HAProxy lists under another name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findLoadedCertPath } from "./_cert_path.ts";
+ * const realPath = (path: string) => Promise.resolve(path.replace("/link/", "/real/"));
+ * const found = await findLoadedCertPath(["/real/a.pem"], "/link/a.pem", realPath);
+ * assert.ok(found === "/real/a.pem");
+ * ```
  */
 export async function findLoadedCertPath(
   listed: readonly string[],

@@ -16,7 +16,28 @@ interface Waiter {
   reject(reason: Error): void;
 }
 
-/** A prompt-mode CLI connection; it ends for good at the first failure. */
+/**
+ * A prompt-mode CLI connection; it ends for good at the first failure.
+ *
+ * @example Exchange one command with a peer speaking prompt mode
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RuntimeConnection } from "./_connection.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = (async () => {
+ *   const peer = await listener.accept();
+ *   await peer.read(new Uint8Array(64));
+ *   await peer.write(new TextEncoder().encode("admin\n> "));
+ *   peer.close();
+ * })();
+ * const socket = await Deno.connect({ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+ * const conn = new RuntimeConnection(socket, () => {});
+ * assert.ok(await conn.exchange("show cli level\n") === "admin");
+ * await conn.close();
+ * await served;
+ * listener.close();
+ * ```
+ */
 export class RuntimeConnection {
   #conn: Deno.Conn;
   #decoder = new TextDecoder();
@@ -122,6 +143,14 @@ export class RuntimeConnection {
  * @param address Where to connect.
  * @param signal Aborts the attempt.
  * @returns The connected socket.
+ *
+ * @example Give up on a connection attempt
+ * ```ts
+ * import { connectSocket } from "./_connection.ts";
+ * const signal = AbortSignal.timeout(1000);
+ * await connectSocket({ transport: "unix", path: "/nonexistent/admin.sock" }, signal)
+ *   .catch((err) => console.error(err.message)); // No such file or directory
+ * ```
  */
 export function connectSocket(
   address: HaproxySocketAddress,

@@ -44,6 +44,19 @@ class DeadlineError extends Error {}
  * @param options Deadline, keepalive, end listener.
  * @returns The ready connection.
  * @throws {SocketError} `cannot connect: ...` (also at the deadline).
+ *
+ * @example Fail to connect within the deadline
+ * ```ts
+ * import { openConnection } from "./_exchange.ts";
+ * import { systemClock } from "../../scheduler/clock.ts";
+ * await openConnection({ transport: "unix", path: "/nonexistent/admin.sock" }, {
+ *   name: "/nonexistent/admin.sock",
+ *   clock: systemClock,
+ *   timeoutMs: 1000,
+ *   keepaliveSeconds: 86400,
+ *   onEnd: () => {},
+ * }).catch((err) => console.error(err.message)); // ".../admin.sock: cannot connect: No such file ..."
+ * ```
  */
 export async function openConnection(
   address: HaproxySocketAddress,
@@ -93,6 +106,21 @@ export async function openConnection(
  * @param onLost Drops the connection.
  * @returns The cleaned reply.
  * @throws {SocketError} If the connection ends or the deadline passes.
+ *
+ * @example A command whose connection broke
+ * ```ts
+ * import { exchangeWithDeadline } from "./_exchange.ts";
+ * import { RuntimeConnection } from "./_connection.ts";
+ * import { systemClock } from "../../scheduler/clock.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const socket = await Deno.connect({ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+ * const conn = new RuntimeConnection(socket, () => {});
+ * await conn.close();
+ * const context = { name: "127.0.0.1", clock: systemClock, timeoutMs: 1000 };
+ * await exchangeWithDeadline(conn, "show info", "show info\n", context, () => {})
+ *   .catch((err) => console.error(err.message)); // "127.0.0.1: 'show info' failed: connection closed"
+ * listener.close();
+ * ```
  */
 export async function exchangeWithDeadline(
   conn: RuntimeConnection,
@@ -128,6 +156,14 @@ function seconds(ms: number): string {
  *
  * @param err Anything thrown.
  * @returns One line.
+ *
+ * @example Describe anything thrown
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reasonOf } from "./_exchange.ts";
+ * assert.ok(reasonOf(new Error("refused")) === "refused");
+ * assert.ok(reasonOf(42) === "42");
+ * ```
  */
 export function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

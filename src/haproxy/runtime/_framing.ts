@@ -30,6 +30,13 @@ const CLI_SPECIAL_REGEXP = /[\\ \t;]/g;
  * @throws {RangeError} If the line breaks, the payload is empty or holds an
  *   empty line or a carriage return (either would end it early), or the text
  *   is longer than {@link MAX_COMMAND_BYTES}.
+ *
+ * @example A command with a payload
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeCommand } from "./_framing.ts";
+ * assert.ok(encodeCommand("set ssl ocsp-response", "MAMKAQA=") === "set ssl ocsp-response <<\nMAMKAQA=\n\n");
+ * ```
  */
 export function encodeCommand(line: string, payload?: string): string {
   if (line.trim() === "" || LINE_BREAK_REGEXP.test(line)) {
@@ -48,6 +55,13 @@ export function encodeCommand(line: string, payload?: string): string {
  *
  * @param text An encoded command.
  * @returns Its length in bytes.
+ *
+ * @example Bytes, not characters
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { commandBytes } from "./_framing.ts";
+ * assert.equal(commandBytes("show ssl cert /é.pem\n"), 22);
+ * ```
  */
 export function commandBytes(text: string): number {
   return ENCODER.encode(text).length;
@@ -72,6 +86,13 @@ function checkLength(text: string): string {
  *
  * @param raw The text HAProxy sent before the prompt.
  * @returns The reply text.
+ *
+ * @example The reply to a command with a two-line payload
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cleanReply } from "./_framing.ts";
+ * assert.ok(cleanReply("+ + OCSP Response updated!\n") === "OCSP Response updated!");
+ * ```
  */
 export function cleanReply(raw: string): string {
   return raw.replace(PAYLOAD_ECHO_REGEXP, "").replace(/^\n+|\n+$/g, "");
@@ -84,6 +105,13 @@ export function cleanReply(raw: string): string {
  * @param word The word, e.g. a certificate path.
  * @returns The escaped word.
  * @throws {RangeError} If the word holds a line break, which no escape carries.
+ *
+ * @example A path with a space and a semicolon
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { escapeCliWord } from "./_framing.ts";
+ * assert.ok(escapeCliWord("/c/a b;c.pem") === "/c/a\\ b\\;c.pem");
+ * ```
  */
 export function escapeCliWord(word: string): string {
   if (LINE_BREAK_REGEXP.test(word)) {

@@ -37,6 +37,14 @@ export interface StapleIssuerOptions {
  * @param options The issuer the caller knows, if any.
  * @param readFile Reads a file.
  * @returns The issuer's PEM (one certificate), or `undefined`.
+ *
+ * @example Nothing to send for files that are not there
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { issuerToSend } from "./_issuer.ts";
+ * const pem = await issuerToSend("/nonexistent/a.pem", "/nonexistent/a.pem", {}, Deno.readFile);
+ * assert.ok(pem === undefined);
+ * ```
  */
 export async function issuerToSend(
   certPath: string,

@@ -37,7 +37,21 @@ type State =
 
 const logger = getLogger(["stapled", "haproxy"]);
 
-/** One socket's connection, its backoff, reload checks and reconnect listeners. */
+/**
+ * One socket's connection, its backoff, reload checks and reconnect listeners.
+ *
+ * @example A link to a socket that is not there
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SocketLink } from "./_link.ts";
+ * import { resolveClientOptions } from "./_options.ts";
+ * const address = { transport: "unix", path: "/nonexistent/admin.sock" } as const;
+ * const link = new SocketLink(address, address.path, resolveClientOptions({}));
+ * await link.exclusive(() => link.send("show info", "show info\n")).catch(() => {});
+ * assert.ok(link.status === "reconnecting");
+ * await link.close();
+ * ```
+ */
 export class SocketLink {
   /** The socket's address. */
   readonly address: HaproxySocketAddress;

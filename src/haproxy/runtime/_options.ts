@@ -80,6 +80,18 @@ export type ClientSettings = Required<HaproxyRuntimeClientOptions>;
  * @param options What the caller gave.
  * @returns Every setting.
  * @throws {RangeError} If a duration is not a positive integer.
+ *
+ * @example Defaults, and a refused duration
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveClientOptions } from "./_options.ts";
+ * assert.ok(resolveClientOptions({}).commandTimeoutMs === 10_000);
+ * try {
+ *   resolveClientOptions({ reloadCheckMs: 0 });
+ * } catch (err) {
+ *   assert.ok(err instanceof RangeError);
+ * }
+ * ```
  */
 export function resolveClientOptions(options: HaproxyRuntimeClientOptions): ClientSettings {
   const {

@@ -24,6 +24,13 @@ export interface SocketIdentity {
  * @param address The socket.
  * @returns Its identity, or `undefined` for a TCP socket.
  * @throws {Deno.errors.NotFound} If the path does not exist (and other stat errors).
+ *
+ * @example A TCP socket has no identity
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { socketIdentity } from "./_reload_detection.ts";
+ * assert.ok(await socketIdentity({ transport: "tcp", hostname: "127.0.0.1", port: 9999 }) === undefined);
+ * ```
  */
 export async function socketIdentity(
   address: HaproxySocketAddress,
@@ -40,6 +47,14 @@ export async function socketIdentity(
  * @param address The socket.
  * @param identity What the path named when the connection was made.
  * @returns The reason, or `undefined` when it is the same socket (or TCP).
+ *
+ * @example The socket path is gone
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pathChange } from "./_reload_detection.ts";
+ * const reason = await pathChange({ transport: "unix", path: "/nonexistent/admin.sock" }, { dev: 1, ino: 2 });
+ * assert.ok(reason?.startsWith("the socket path is gone"));
+ * ```
  */
 export async function pathChange(
   address: HaproxySocketAddress,
@@ -61,6 +76,14 @@ export async function pathChange(
  *
  * @param reply The reply to `show info`.
  * @returns The reason, or `undefined` when the process is not stopping.
+ *
+ * @example An old worker after a reload
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stoppingReason } from "./_reload_detection.ts";
+ * assert.ok(stoppingReason("Pid: 26072\nStopping: 1\n") === "HAProxy process 26072 is stopping (reloaded)");
+ * assert.ok(stoppingReason("Pid: 26073\nStopping: 0\n") === undefined);
+ * ```
  */
 export function stoppingReason(reply: string): string | undefined {
   const info = parseShowInfo(reply);

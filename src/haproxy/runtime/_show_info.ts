@@ -27,6 +27,14 @@ export interface ProcessInfo {
  *
  * @param reply The reply text.
  * @returns The pid and the stopping flag (`false` when the field is absent).
+ *
+ * @example Read the pid and the stopping flag
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseShowInfo } from "./_show_info.ts";
+ * const info = parseShowInfo("Name: HAProxy\nPid: 26072\nStopping: 1\n");
+ * assert.ok(info.pid === 26072 && info.stopping);
+ * ```
  */
 export function parseShowInfo(reply: string): ProcessInfo {
   const fields = new Map<string, string>();

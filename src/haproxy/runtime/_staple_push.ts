@@ -64,6 +64,22 @@ const ABORTED_REGEXP = /^Transaction aborted for certificate/;
  * @throws {StapleAdderBadResponse} With HAProxy's reply when it refuses.
  * @throws {StapleNotSentError} Before sending anything, if the response is
  *   larger than `MAX_STAPLE_BYTES` (HAProxy would drop the connection).
+ *
+ * @example Push to a HAProxy that already staples the certificate
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pushStaple } from "./_staple_push.ts";
+ * const sent: string[] = [];
+ * const send = (line: string) => {
+ *   sent.push(line);
+ *   return Promise.resolve("OCSP Response updated!");
+ * };
+ * const outcome = await pushStaple(send, "/etc/haproxy/a.pem", new Uint8Array([0x30, 0x00]), {
+ *   realPath: Deno.realPath,
+ *   abortOpenTransaction: true,
+ * });
+ * assert.ok(outcome === "updated" && sent.join() === "set ssl ocsp-response");
+ * ```
  */
 export async function pushStaple(
   send: SendCommand,
