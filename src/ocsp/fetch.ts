@@ -4,25 +4,34 @@
  * else POST `application/ocsp-request`; one timeout covering connect and
  * body; `Accept-Encoding: identity`, a Content-Encoding refused and the
  * delivered bytes counted against the cap while reading; at most one
- * redirect; status 200 and `application/ocsp-response` required. Each request uses its own connection
- * (`Connection: close`): simple responders such as OpenSSL's serve one
- * connection at a time and would otherwise wait on our idle pooled one.
+ * redirect; status 200 and `application/ocsp-response` required. Unless
+ * `keepAlive` is set (the {@linkcode ResponderPool} sets it, with a client of
+ * its own per responder), each request uses its own connection
+ * (`Connection: close`). Every failure is a {@linkcode ResponderFetchError}
+ * (still kind `OcspFetchError`) saying how it failed, with the HTTP status and
+ * a `Retry-After` (on 503 and 429) when there was an answer. The timeout runs
+ * on the injected clock.
  *
  * @module
  */
-import { OcspFetchError } from "../errors/mod.ts";
 import { encodeBase64 } from "../certs/mod.ts";
 import { DEFAULTS } from "../config/defaults.ts";
+import { type Clock, systemClock } from "../scheduler/clock.ts";
+import { type FetchFailure, ResponderFetchError } from "./responders/errors.ts";
+import { parseRetryAfter } from "./responders/retry_after.ts";
 
 /**
  * Headers of every request: no compression (Deno's fetch otherwise asks for
  * gzip and br and inflates the body, so a tiny body could become gigabytes),
- * and a connection of its own.
+ * and, unless kept alive, a connection of its own.
  */
 const REQUEST_HEADERS: Readonly<Record<string, string>> = {
   "accept-encoding": "identity",
   connection: "close",
 };
+
+/** {@linkcode REQUEST_HEADERS} for a pooled connection. */
+const KEEP_ALIVE_HEADERS: Readonly<Record<string, string>> = { "accept-encoding": "identity" };
 
 /** RFC 5019 §5: GET requests must be shorter than this. */
 export const MAX_GET_LENGTH = 255;
@@ -41,6 +50,12 @@ export interface FetchOcspOptions {
   signal?: AbortSignal;
   /** The fetch implementation. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** The HTTP client (connection pool, proxy) to send with. @default Deno's shared one */
+  client?: Deno.HttpClient;
+  /** Let the connection be reused (no `Connection: close`). @default false */
+  keepAlive?: boolean;
+  /** The clock the timeout runs on and a Retry-After date is read against. @default systemClock */
+  clock?: Clock;
 }
 
 /**
@@ -66,9 +81,10 @@ function checkEncoding(file: string, url: string, response: Response): void {
   if (header === null) return;
   const codings = header.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
   if (codings.every((c) => c === "identity")) return;
-  throw new OcspFetchError(
+  throw new ResponderFetchError(
     file,
     url,
+    "content",
     `response has Content-Encoding "${header.trim()}"; stapled asks for identity and decodes no compressed body`,
   );
 }
@@ -88,9 +104,10 @@ async function readCapped(
   const header = response.headers.get("content-length");
   const length = header === null ? NaN : Number(header);
   if (Number.isFinite(length) && length > maxBytes) {
-    throw new OcspFetchError(
+    throw new ResponderFetchError(
       file,
       url,
+      "content",
       `response body of ${length} bytes exceeds the ${maxBytes}-byte cap`,
     );
   }
@@ -108,7 +125,12 @@ async function readCapped(
     if (done) break;
     if (total + value.length > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new OcspFetchError(file, url, `response body exceeds the ${maxBytes}-byte cap`);
+      throw new ResponderFetchError(
+        file,
+        url,
+        "content",
+        `response body exceeds the ${maxBytes}-byte cap`,
+      );
     }
     if (total + value.length > buffer.length) {
       const grown = new Uint8Array(
@@ -133,9 +155,9 @@ function isRedirect(status: number): boolean {
  *
  * @param url The responder URL (http or https).
  * @param request The DER OCSP request.
- * @param options Timeout, cap, redirects, signal, fetch.
+ * @param options Timeout, cap, redirects, signal, fetch, client, keep-alive, clock.
  * @returns The response body bytes.
- * @throws {OcspFetchError} Network failure, timeout, redirect trouble, non-200 status, wrong content type, a Content-Encoding, oversized body.
+ * @throws {ResponderFetchError} (an `OcspFetchError`) Network failure, timeout, redirect trouble, non-200 status, wrong content type, a Content-Encoding, oversized body.
  */
 export async function fetchOcspResponse(
   url: string,
@@ -148,9 +170,23 @@ export async function fetchOcspResponse(
     maxBytes = 65_536,
     maxRedirects = 1,
     fetch: doFetch = fetch,
+    client,
+    keepAlive = false,
+    clock = systemClock,
   } = options;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const fail = (failure: FetchFailure, reason: string, extra: ErrorOptions & {
+    status?: number;
+    retryAfterMs?: number;
+  } = {}) => new ResponderFetchError(file, url, failure, reason, extra);
+  const timeout = new AbortController();
+  const timer = clock.setTimeout(
+    () => timeout.abort(new DOMException("OCSP request timed out", "TimeoutError")),
+    timeoutMs,
+  );
+  const signal = options.signal
+    ? AbortSignal.any([timeout.signal, options.signal])
+    : timeout.signal;
+  const headers = keepAlive ? KEEP_ALIVE_HEADERS : REQUEST_HEADERS;
   const getUrl = ocspGetUrl(url, request);
   let post = new TextEncoder().encode(getUrl).length > MAX_GET_LENGTH;
   let target = post ? url : getUrl;
@@ -161,31 +197,32 @@ export async function fetchOcspResponse(
       try {
         parsed = new URL(target);
       } catch {
-        throw new OcspFetchError(file, url, `not a valid URL: ${target}`);
+        throw fail("url", `not a valid URL: ${target}`);
       }
       if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-        throw new OcspFetchError(file, url, `unsupported URL scheme ${parsed.protocol}`);
+        throw fail("url", `unsupported URL scheme ${parsed.protocol}`);
       }
       const init: RequestInit = post
         ? {
           method: "POST",
           body: request as Uint8Array<ArrayBuffer>,
-          headers: { "content-type": "application/ocsp-request", ...REQUEST_HEADERS },
+          headers: { "content-type": "application/ocsp-request", ...headers },
         }
-        : { method: "GET", headers: REQUEST_HEADERS };
-      const response = await doFetch(target, { ...init, redirect: "manual", signal });
+        : { method: "GET", headers };
+      const response = await doFetch(target, {
+        ...init,
+        redirect: "manual",
+        signal,
+        ...(client ? { client } : {}),
+      });
       if (isRedirect(response.status)) {
         await response.body?.cancel();
         const location = response.headers.get("location");
         if (redirects >= maxRedirects) {
-          throw new OcspFetchError(file, url, `too many redirects (more than ${maxRedirects})`);
+          throw fail("redirect", `too many redirects (more than ${maxRedirects})`);
         }
         if (!location) {
-          throw new OcspFetchError(
-            file,
-            url,
-            `HTTP ${response.status} redirect without a Location`,
-          );
+          throw fail("redirect", `HTTP ${response.status} redirect without a Location`);
         }
         // The Location is requested as given: a GET's request is in its URL
         // already; a POST is sent again with its body (except after 303).
@@ -196,18 +233,23 @@ export async function fetchOcspResponse(
       }
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw new OcspFetchError(
-          file,
-          url,
-          `HTTP ${response.status} ${response.statusText}`.trim(),
+        const retryAfterMs = response.status === 503 || response.status === 429
+          ? parseRetryAfter(response.headers.get("retry-after"), clock.now())
+          : undefined;
+        throw fail(
+          "status",
+          `HTTP ${response.status} ${response.statusText}`.trim() +
+            (retryAfterMs === undefined
+              ? ""
+              : ` (Retry-After ${Math.ceil(retryAfterMs / 1000)} s)`),
+          { status: response.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
         );
       }
       const type = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
       if (type !== "application/ocsp-response") {
         await response.body?.cancel();
-        throw new OcspFetchError(
-          file,
-          url,
+        throw fail(
+          "content",
           `content type "${
             type || "(none)"
           }" is not application/ocsp-response (captive portal or error page?)`,
@@ -222,18 +264,18 @@ export async function fetchOcspResponse(
       }
     }
   } catch (err) {
-    if (err instanceof OcspFetchError) throw err;
-    if (timeout.aborted) {
-      throw new OcspFetchError(file, url, `no complete answer within ${timeoutMs / 1000} s`, {
-        cause: err,
-      });
+    if (err instanceof ResponderFetchError) throw err;
+    if (timeout.signal.aborted) {
+      throw fail("timeout", `no complete answer within ${timeoutMs / 1000} s`, { cause: err });
     }
-    if (options.signal?.aborted) throw new OcspFetchError(file, url, "cancelled", { cause: err });
+    if (options.signal?.aborted) throw fail("cancelled", "cancelled", { cause: err });
     let message = err instanceof Error ? err.message.split("\n")[0] : String(err);
     const cause = err instanceof Error && err.cause instanceof Error
       ? err.cause.message.split("\n")[0].replace(/^error sending request for url \(.*?\): /, "")
       : "";
     if (cause && !message.includes(cause)) message += ` (${cause})`;
-    throw new OcspFetchError(file, url, `cannot reach the responder: ${message}`, { cause: err });
+    throw fail("unreachable", `cannot reach the responder: ${message}`, { cause: err });
+  } finally {
+    clock.clearTimeout(timer);
   }
 }
