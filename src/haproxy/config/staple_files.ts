@@ -9,7 +9,7 @@
  * @module
  */
 import { type StapleNaming, staplePathFor } from "../../staples/mod.ts";
-import type { HaproxyExtraFiles } from "./types.ts";
+import type { HaproxyCrtStoreLoad, HaproxyExtraFiles, HaproxyOcspUpdate } from "./types.ts";
 
 /** Options of {@linkcode haproxyStapleFiles}. */
 export interface HaproxyStapleFilesOptions {
@@ -21,6 +21,14 @@ export interface HaproxyStapleFilesOptions {
    * (then the issuer file is always `<crt>.issuer`, as before).
    */
   extraFiles?: HaproxyExtraFiles;
+  /** `HaproxyCertEntry.crtStore`: the certificate comes from a crt-store `load` line. */
+  crtStore?: HaproxyCrtStoreLoad;
+  /** `HaproxyCertEntry.stapleFile`: the staple file the configuration names (`ocsp <file>`). */
+  stapleFile?: string;
+  /** `HaproxyCertEntry.issuerFile`: the issuer file the configuration names (`issuer <file>`). */
+  issuerFile?: string;
+  /** `HaproxyCertEntry.haproxyUpdates`: HAProxy's own updater refreshes it in memory. */
+  haproxyUpdates?: HaproxyOcspUpdate;
 }
 
 /** Where HAProxy reads a certificate's staple and issuer, and why. */
@@ -43,6 +51,12 @@ export interface HaproxyStapleFiles {
    * default, `all`, and without `extraFiles`).
    */
   decision?: string;
+  /**
+   * Set when HAProxy's own OCSP updater refreshes the staple in memory (also
+   * part of `decision`): stapled keeps the file fresh for HAProxy's next
+   * start and does not push over the stats socket.
+   */
+  haproxyUpdates?: string;
 }
 
 /**
@@ -61,6 +75,14 @@ export interface HaproxyStapleFiles {
  *   it for a certificate in a crt directory), so writing it is harmless; a
  *   staple reaches clients only through a `set ssl cert` transaction on the
  *   stats socket, until HAProxy reloads.
+ * - A crt-store certificate (`crtStore`), or a 3.0 crt-list line naming its
+ *   files: HAProxy reads only the files the line names. The staple is
+ *   `stapleFile` when the line names `ocsp <file>` (loaded when HAProxy
+ *   starts, which it refuses while the file is missing), else `<crt>.ocsp`,
+ *   which HAProxy never loads (only a pushed staple is served). The issuer
+ *   file is `issuerFile` or none (`<crt>.issuer` is not read).
+ * - With `haproxyUpdates`, `decision` and `haproxyUpdates` say that HAProxy
+ *   also refreshes the staple in memory, so stapled does not push it.
  *
  * @param certPath The certificate file.
  * @param options Naming and `ssl-load-extra-files` of its `bind` line.
@@ -76,11 +98,36 @@ export interface HaproxyStapleFiles {
  * // files.staple: "/etc/ssl/site.pem.ocsp", files.issuerFile: null,
  * // files.issuerHint: "HAProxy does not read /etc/ssl/site.pem.issuer ..."
  * ```
+ *
+ * @example A crt-store certificate: `load crt k2.pem ocsp k2.ocsp issuer ca.pem`
+ * ```ts
+ * import { haproxyStapleFiles } from "./staple_files.ts";
+ * const files = haproxyStapleFiles("/etc/haproxy/certs/k2.pem", {
+ *   crtStore: { store: "web", origin: "/etc/haproxy/haproxy.cfg:9" },
+ *   stapleFile: "/etc/haproxy/certs/k2.ocsp",
+ *   issuerFile: "/etc/haproxy/certs/ca.pem",
+ * });
+ * // files.staple: "/etc/haproxy/certs/k2.ocsp", files.issuerFile: "/etc/haproxy/certs/ca.pem",
+ * // files.loadedAtStart: true
+ * ```
  */
 export function haproxyStapleFiles(
   certPath: string,
   options: HaproxyStapleFilesOptions = {},
 ): HaproxyStapleFiles {
+  const files = stapleFiles(certPath, options);
+  if (!options.haproxyUpdates) return files;
+  const { origin, setting } = options.haproxyUpdates;
+  const haproxyUpdates =
+    `HAProxy also updates it in memory (${setting} at ${origin}); stapled keeps ${files.staple} fresh for HAProxy's next start and does not push it`;
+  const decision = files.decision ? `${files.decision}; ${haproxyUpdates}` : haproxyUpdates;
+  return { ...files, decision, haproxyUpdates };
+}
+
+function stapleFiles(certPath: string, options: HaproxyStapleFilesOptions): HaproxyStapleFiles {
+  if (options.crtStore || options.stapleFile !== undefined || options.issuerFile !== undefined) {
+    return namedStapleFiles(certPath, options);
+  }
   const { naming = "append", extraFiles } = options;
   const staple = staplePathFor(certPath, naming);
   const issuerFile = `${staple.slice(0, -".ocsp".length)}.issuer`;
@@ -109,5 +156,43 @@ export function haproxyStapleFiles(
     decision: `${decision}; its issuer must be in the bundle (no 'issuer')`,
     issuerHint:
       `HAProxy does not read ${issuerFile} (${setting} has no 'issuer') and refuses to start with a staple it cannot match, so none is written: add 'issuer' to ssl-load-extra-files or put the issuer in the bundle`,
+  };
+}
+
+/**
+ * A crt-store certificate, or a 3.0 crt-list line naming its files: HAProxy
+ * reads only the files the line names (src/ssl_ckch.c
+ * `ckch_store_load_files()`), so `<crt>.ocsp` and `<crt>.issuer` are never
+ * read, whatever `ssl-load-extra-files` says.
+ */
+function namedStapleFiles(
+  certPath: string,
+  options: HaproxyStapleFilesOptions,
+): HaproxyStapleFiles {
+  const line = options.crtStore
+    ? `the crt-store load line at ${options.crtStore.origin}`
+    : `the crt-list line at ${options.extraFiles?.origin ?? "?"}`;
+  const issuerFile = options.issuerFile ?? null;
+  const hint = issuerFile !== null ? {} : {
+    issuerHint:
+      `HAProxy reads no ${certPath}.issuer for ${line}: put the issuer in the bundle, add 'issuer <file>' to the line, or put it in the global issuers-chain-path directory`,
+  };
+  if (options.stapleFile !== undefined) {
+    return {
+      staple: options.stapleFile,
+      issuerFile,
+      ...hint,
+      loadedAtStart: true,
+      decision:
+        `loaded by HAProxy when it starts ('ocsp' of ${line}; HAProxy refuses to start while it is missing)`,
+    };
+  }
+  return {
+    staple: staplePathFor(certPath, options.naming ?? "append"),
+    issuerFile,
+    ...hint,
+    loadedAtStart: false,
+    decision:
+      `not loaded by HAProxy when it starts (${line} names no 'ocsp' file); served only once pushed over the stats socket, until HAProxy reloads: add 'ocsp <file>' to the line`,
   };
 }

@@ -36,14 +36,55 @@ export interface HaproxyExtraFiles {
   origin?: string;
 }
 
+/**
+ * The `load` line of a `crt-store` section (HAProxy 3.0+) a certificate comes
+ * from. HAProxy reads only the files the line names: never `<crt>.ocsp`,
+ * `<crt>.issuer`, `<crt>.key` or `<crt>.sctl` beside it, whatever
+ * `ssl-load-extra-files` says.
+ */
+export interface HaproxyCrtStoreLoad {
+  /** The section's name; `""` for an unnamed `crt-store`. */
+  store: string;
+  /** `"file:line"` of the `load` line. */
+  origin: string;
+  /** `alias <name>` of the line, if any. */
+  alias?: string;
+  /** Absolute path of `key <file>` (joined to the store's `key-base`), if given. */
+  keyFile?: string;
+  /** Absolute path of `sctl <file>`, if given. */
+  sctlFile?: string;
+  /** `ocsp-update on|off` of the line; absent for HAProxy's default (the global `ocsp-update.mode`). */
+  ocspUpdate?: "on" | "off";
+}
+
+/**
+ * Why HAProxy's own OCSP updater (2.8+: `ocsp-update on` on a crt-list line;
+ * 3.0+: also on a crt-store `load` line, or the global `ocsp-update.mode on`)
+ * refreshes a certificate's staple in memory. It never writes the staple file,
+ * so after a reload HAProxy starts from whatever the file holds: stapled keeps
+ * the file fresh and does not push over the stats socket.
+ */
+export interface HaproxyOcspUpdate {
+  /** `"file:line"` of the setting that turned it on. */
+  origin: string;
+  /** What turned it on, for `--check-config`, e.g. `ocsp-update on (crt-store load)`. */
+  setting: string;
+}
+
 /** One certificate file or directory a `bind` line (or crt-list) serves. */
 export interface HaproxyCertEntry {
-  /** Absolute, normalised path. */
+  /** Absolute, normalised path (for a crt-store certificate, its `load crt` file). */
   path: string;
   /**
-   * The path exactly as HAProxy names it in its certificate store: `crt-base`
-   * joined with `/`, not normalised, possibly relative. This is the name
-   * `show ssl cert` lists and `set ssl cert` expects.
+   * The name HAProxy gives the certificate in its certificate store: the one
+   * `show ssl cert` lists and `set ssl cert` / `commit ssl cert` expect.
+   * For a certificate named on a `bind` or crt-list line, the path as
+   * written, `crt-base` joined with `/`, not normalised, possibly relative.
+   * For a crt-store certificate (checked with HAProxy 3.0.11):
+   * `@<store>/<alias>` with an alias, else `@<store>/<crt as written>`
+   * (`@web/k1.pem`; `@web` + an absolute path: `@web/etc/ssl/k1.pem`); in an
+   * unnamed `crt-store`, `@/<alias>`, else the `crt` as written, with the
+   * global `crt-base` (not the section's) joined when it is relative.
    */
   haproxyPath: string;
   /** `"dir"` when the path is a directory (not expanded here), else `"file"`. */
@@ -52,8 +93,39 @@ export interface HaproxyCertEntry {
   origin: string;
   /** How HAProxy names the staple of this certificate (or of each file in the directory). */
   stapleNaming: StapleNaming;
-  /** Which extra files HAProxy reads beside it (`ssl-load-extra-files`). */
+  /**
+   * Which extra files HAProxy reads beside it (`ssl-load-extra-files`). For a
+   * crt-store certificate, or a 3.0 crt-list line naming `key`, `ocsp`,
+   * `issuer` or `sctl` (HAProxy then reads only the named files):
+   * `ocsp` and `issuer` say whether `stapleFile` / `issuerFile` are set, and
+   * `origin` is that line.
+   */
   extraFiles: HaproxyExtraFiles;
+  /** Set when the certificate comes from a crt-store `load` line (HAProxy 3.0+). */
+  crtStore?: HaproxyCrtStoreLoad;
+  /**
+   * Absolute path of the staple file when the configuration names one (`ocsp
+   * <file>` on a crt-store `load` line or a 3.0 crt-list line): HAProxy loads
+   * it when it starts, and refuses to start when it is missing. Absent: the
+   * staple is `<crt>.ocsp` as `stapleNaming` says (HAProxy does not load it
+   * for a crt-store certificate, see `haproxyStapleFiles()`).
+   */
+  stapleFile?: string;
+  /**
+   * Absolute path of the issuer file the configuration names (`issuer
+   * <file>`); HAProxy prefers an issuer in the bundle's chain.
+   */
+  issuerFile?: string;
+  /** Set when HAProxy's own OCSP updater refreshes this certificate in memory. */
+  haproxyUpdates?: HaproxyOcspUpdate;
+  /**
+   * The global `issuers-chain-path` in effect when the certificate's `bind`
+   * line was read (absolute): when the bundle holds no chain at all, HAProxy
+   * takes the chain, and the OCSP issuer, from the file there whose first
+   * certificate issued the leaf (see `findIssuerInDirectory()` in
+   * src/certs/issuer_dir.ts).
+   */
+  issuersChainPath?: string;
 }
 
 /** A stats socket stapled can connect to. */
@@ -89,4 +161,9 @@ export interface HaproxyConfigResult {
   sockets: HaproxySocketAddress[];
   /** One line each, `"file:line: message"` where a line is concerned. */
   warnings: string[];
+  /**
+   * The last global `issuers-chain-path` (absolute), if any; each certificate
+   * carries the one in effect for it (`HaproxyCertEntry.issuersChainPath`).
+   */
+  issuersChainPath?: string;
 }
