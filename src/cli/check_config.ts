@@ -1,20 +1,20 @@
 /**
- * `--check-config`: reads everything stapled would read (config files,
- * HAProxy configurations, certificate paths, every certificate bundle) and
- * prints what it found: each certificate with its staple file, OCSP URLs,
- * issuer and sockets (and, for a certificate of a HAProxy configuration,
- * whether HAProxy loads its staple and why: `ssl-load-extra-files`), and
- * each socket. Contacts no responder and no socket.
+ * `--check-config`: the engine's discovery and parsing, with fetching and
+ * writing off, over everything stapled would read (config files, HAProxy
+ * configurations, certificate paths, every certificate bundle); prints what
+ * it found: each certificate with its staple file, OCSP URLs, issuer and
+ * sockets (and, for a certificate of a HAProxy configuration, whether
+ * HAProxy loads its staple and why: `ssl-load-extra-files`), and each
+ * socket. Contacts no responder and no socket.
  * Exit 0 when everything could be read, 2 when something could not.
  *
  * @module
  */
-import { CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
-import { formatSocketAddress } from "../haproxy/address.ts";
+import { formatSocketAddress, type HaproxySocketAddress } from "../haproxy/address.ts";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import type { StapledConfig } from "../config/config.ts";
-import { listSourceFiles, type ResolvedSources } from "./sources.ts";
+import { type CertOutcome, Engine, type ResolvedSources } from "../daemon/mod.ts";
 
 /**
  * When HAProxy loads a staple it cannot match to an issuer, it refuses to
@@ -35,6 +35,25 @@ async function refusedStapleNote(
   return `; ${staple} exists and makes HAProxy refuse to start: remove it`;
 }
 
+/** The line printed for one certificate, and whether it is a problem. */
+async function lineOf(o: CertOutcome<HaproxySocketAddress>): Promise<[string, boolean]> {
+  const files = haproxyStapleFiles(o.path, o.source);
+  if (o.status === "skipped") return [`  ${o.path}: no OCSP URL, skipped`, false];
+  if (o.status === "parsed" && o.bundle) {
+    const sockets = [...new Set(o.sockets.map(formatSocketAddress))];
+    const via = sockets.length ? `; pushed to ${sockets.join(", ")}` : "; not pushed";
+    const issuer = o.bundle.issuerSource === "bundle" ? "in the bundle" : `in ${files.issuerFile}`;
+    const decision = files.decision ? ` (${files.decision})` : "";
+    const urls = o.bundle.ocspUrls.join(", ");
+    return [
+      `  ${o.path}: OCSP ${urls}; issuer ${issuer}; staple ${files.staple}${decision}${via}`,
+      false,
+    ];
+  }
+  const reason = o.error instanceof StapledError ? o.error.reason : describeError(o.error);
+  return [`  ${o.path}: ERROR: ${reason}${await refusedStapleNote(o.error, files)}`, true];
+}
+
 /**
  * Prints the configuration check.
  *
@@ -42,49 +61,48 @@ async function refusedStapleNote(
  * @param resolved The certificate sources and sockets.
  * @param print Where lines go. @default console.log
  * @returns The exit status: 0, or 2 when a file could not be read or parsed.
+ *
+ * @example Check a directory
+ * ```ts
+ * import { checkConfig } from "./check_config.ts";
+ * import { loadConfig } from "../config/config.ts";
+ * import { parseCommandLine } from "../config/command_line.ts";
+ * const dir = await Deno.makeTempDir();
+ * const config = await loadConfig(parseCommandLine(["--check-config", "-p", dir]));
+ * const lines: string[] = [];
+ * const resolved = { sources: [{ paths: [dir] }], sockets: new Map(), warnings: [], files: [] };
+ * console.assert(await checkConfig(config, resolved, (l) => lines.push(l)) === 0);
+ * console.assert(lines.at(-1) === "0 certificate file(s), 0 with an OCSP URL, 0 unreadable or invalid");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function checkConfig(
   config: StapledConfig,
   resolved: ResolvedSources,
   print: (line: string) => void = console.log,
 ): Promise<number> {
-  let problems = 0;
   print(`config files read: ${config.configFiles.length ? config.configFiles.join(", ") : "none"}`);
   if (config.haproxyConfig.length) {
     print(`HAProxy configurations: ${config.haproxyConfig.join(", ")}`);
   }
   for (const w of [...config.warnings, ...resolved.warnings]) print(`warning: ${w}`);
-  const cache = new CertCache();
+  print("certificates:");
+  const engine = new Engine<HaproxySocketAddress>({ sources: resolved.sources, mode: "check" });
+  const outcomes = new Map<string, CertOutcome<HaproxySocketAddress>>();
+  engine.on("warning", (w) => print(`  warning: ${w}`));
+  engine.on("outcome", (o) => outcomes.set(o.path, o));
+  await engine.run();
   let total = 0;
   let stapleable = 0;
-  print("certificates:");
-  const { files, warnings } = await listSourceFiles(resolved.sources);
-  for (const w of warnings) print(`  warning: ${w}`);
-  for (const file of files) {
+  let problems = 0;
+  for (const path of engine.certificates()) {
+    const outcome = outcomes.get(path);
+    if (!outcome) continue;
     total++;
-    const sockets = [...new Set(file.sockets.map(formatSocketAddress))];
-    const via = sockets.length ? `; pushed to ${sockets.join(", ")}` : "; not pushed";
-    const files = haproxyStapleFiles(file.path, file);
-    try {
-      const { issuerFile, issuerHint } = files;
-      const bundle = await readBundle(file.path, { cache, issuerFile, issuerHint });
-      if (!hasOcsp(bundle)) {
-        print(`  ${file.path}: no OCSP URL, skipped`);
-        continue;
-      }
-      stapleable++;
-      const issuer = bundle.issuerSource === "bundle" ? "in the bundle" : `in ${issuerFile}`;
-      const decision = files.decision ? ` (${files.decision})` : "";
-      print(
-        `  ${file.path}: OCSP ${
-          bundle.ocspUrls.join(", ")
-        }; issuer ${issuer}; staple ${files.staple}${decision}${via}`,
-      );
-    } catch (err) {
-      problems++;
-      const reason = err instanceof StapledError ? err.reason : describeError(err);
-      print(`  ${file.path}: ERROR: ${reason}${await refusedStapleNote(err, files)}`);
-    }
+    if (outcome.status === "parsed") stapleable++;
+    const [line, problem] = await lineOf(outcome);
+    if (problem) problems++;
+    print(line);
   }
   print("sockets:");
   for (const name of resolved.sockets.keys()) print(`  ${name}`);

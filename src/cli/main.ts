@@ -1,6 +1,7 @@
 /**
  * stapled's entry point: parse the command line and config files, set up
- * logging, then run one-off mode or the daemon. Returns the exit status:
+ * logging, then run a mode: `--check-config`, `--one-off` or the daemon
+ * (each the same engine, src/daemon/engine.ts). Returns the exit status:
  * 0 success, 1 a certificate failed (one-off), 2 usage or configuration error.
  *
  * @module
@@ -10,9 +11,8 @@ import { ConfigError, describeError } from "../errors/mod.ts";
 import { setupLogging, shutdownLogging } from "../log/mod.ts";
 import { loadConfig, type StapledConfig } from "../config/config.ts";
 import { type CommandLine, parseCommandLine } from "../config/command_line.ts";
-import { runDaemon } from "./daemon_mode.ts";
+import { resolveSources, runDaemon } from "../daemon/mod.ts";
 import { HaproxyAdder } from "../haproxy/runtime/mod.ts";
-import { resolveSources } from "./sources.ts";
 import { checkConfig } from "./check_config.ts";
 import { runOneOff } from "./one_off.ts";
 import { daemonize, type DaemonReadiness, takeDaemonReadiness } from "../service/daemonize.ts";
@@ -90,35 +90,25 @@ export async function main(args: string[]): Promise<number> {
         }
       }
       const summary = await runOneOff(resolved.sources, {
-        concurrency: config.renewalThreads,
+        renewalThreads: config.renewalThreads,
         minimumValidity: config.minimumValidity,
         recycle: config.recycle,
         goodOnly: config.goodOnly,
         nonce: config.nonce,
         timeout: config.timeout,
         sink,
+        onStaplesChanged: hook && ((paths) => hook.notify(paths)),
       });
-      hook?.notify(
-        summary.outcomes.filter((o) => o.result?.action === "fetched").map((o) => o.path),
-      );
       await hook?.close();
       return summary.exitCode;
     }
     const pidfile = config.pidfile ? await Pidfile.acquire(config.pidfile) : undefined;
     readiness?.ready();
-    let watched = resolved.files;
     try {
-      return await runDaemon(config, {
+      return await runDaemon({
+        config,
+        resolved,
         reloadConfig: () => loadConfig(cli),
-        sources: async (c) => {
-          const next = await resolveSources(c);
-          for (const w of next.warnings) log.warn("{warning}", { warning: w });
-          watched = next.files;
-          await sink.retain(next.sockets.values());
-          return next.sources;
-        },
-        sources0: resolved.sources,
-        watchedFiles: () => watched,
         sink,
         onStaplesChanged: hook && ((paths) => hook.notify(paths)),
       });

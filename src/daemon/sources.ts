@@ -4,18 +4,17 @@
  * `crt`, crt-list entry and certificate directory of the `--haproxy-config`
  * files, each with the sockets of its own configuration. Entries that share
  * sockets, naming and finder options are grouped into one source, so 10,000
- * `crt` lines make one scanner and one file watch, not 10,000.
+ * `crt` lines make one scanner and one file watch, not 10,000. Which
+ * sockets a certificate file is pushed to is then the engine's one mapping:
+ * those of every source listing it.
  *
  * @module
  */
-import type { CertSource } from "../daemon/mod.ts";
+import type { CertSource } from "./types.ts";
 import { type HaproxySocketAddress, parseSocketAddress } from "../haproxy/address.ts";
 import { formatSocketAddress } from "../haproxy/address.ts";
 import { readHaproxyConfigs } from "../haproxy/config/mod.ts";
 import type { StapledConfig } from "../config/config.ts";
-import { findCertFiles } from "../finder/mod.ts";
-import type { StapleNaming } from "../staples/mod.ts";
-import type { HaproxyExtraFiles } from "../haproxy/config/mod.ts";
 
 /** Certificate sources and what reading the HAProxy configurations said. */
 export interface ResolvedSources {
@@ -113,44 +112,4 @@ export async function resolveSources(
     }
   }
   return { sources: [...groups.values()], sockets, warnings, files };
-}
-
-/** A certificate file of the sources, with every socket that serves it. */
-export interface SourceFile {
-  /** The certificate file. */
-  path: string;
-  /** How its staple is named (from the first source that lists it). */
-  naming?: StapleNaming;
-  /** HAProxy's `ssl-load-extra-files` for it (from the first source that lists it). */
-  extraFiles?: HaproxyExtraFiles;
-  /** The sockets of every source that lists it. */
-  sockets: HaproxySocketAddress[];
-}
-
-/**
- * Finds the certificate files of every source, each once, in source order.
- *
- * @param sources The sources.
- * @returns The files and the finder's warnings.
- */
-export async function listSourceFiles(
-  sources: CertSource<HaproxySocketAddress>[],
-): Promise<{ files: SourceFile[]; warnings: string[] }> {
-  const byPath = new Map<string, SourceFile>();
-  const warnings: string[] = [];
-  for (const source of sources) {
-    const found = await findCertFiles(source.paths, source.find ?? {});
-    warnings.push(...found.warnings);
-    for (const file of found.files) {
-      const known = byPath.get(file.path);
-      if (known) known.sockets.push(...(source.sockets ?? []));
-      else {byPath.set(file.path, {
-          path: file.path,
-          naming: source.naming,
-          extraFiles: source.extraFiles,
-          sockets: [...(source.sockets ?? [])],
-        });}
-    }
-  }
-  return { files: [...byPath.values()], warnings };
 }

@@ -1,0 +1,265 @@
+/**
+ * The engine's per-certificate stages, parse and renew, as handlers that
+ * return what became of the certificate and its next run (a step). They
+ * decide nothing about scheduling: the engine schedules the step in daemon
+ * mode, or settles the certificate in one-off and check modes.
+ *
+ * @module
+ */
+import { type CertBundle, type CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
+import { StapledError } from "../errors/mod.ts";
+import { getLogger } from "@logtape/logtape";
+import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
+import { type RenewResult, renewStaple } from "../renewer/mod.ts";
+import type { Clock, Task } from "../scheduler/mod.ts";
+import { staplePathFor, type StapleStore } from "../staples/mod.ts";
+import { formatDelay } from "./_report.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import { fileRetryDelay, nextRenewalAt, renewalRetryDelay } from "./policy.ts";
+import type {
+  CertOutcome,
+  CertSource,
+  DaemonSettings,
+  DaemonStats,
+  EngineMode,
+  StapleSink,
+} from "./types.ts";
+
+const log = getLogger(["stapled", "daemon"]);
+
+/** The engine's queues. */
+export type Queue = "scan" | "parse" | "renew";
+
+/** What the engine keeps per certificate: small on purpose. */
+export interface CertEntry {
+  path: string;
+  /** The sources (indexes) that list this file; its staple goes to all their sockets. */
+  sources: Set<number>;
+  bundle?: CertBundle;
+  fileFailures: number;
+  renewFailures: number;
+  urlIndex: number;
+  lastFetchAt?: number;
+  /** The effective expiry of the staple on disk, when known. */
+  validUntil?: number;
+  /** The next renewal may reuse the staple on disk (first renewal after a parse). */
+  recycle: boolean;
+}
+
+/** What a stage decided: what became of the certificate, and its next run. */
+export interface Step<Socket = unknown> {
+  /** What became of the certificate, when something did. */
+  outcome?: CertOutcome<Socket>;
+  /** The next run: a queue, now, after `delay` ms or `at` a time. */
+  next?: { queue: Queue; delay?: number; at?: number };
+  /** For the daemon's log: what happens next, in words (`retry 2 in 2 min`). */
+  note?: string;
+  /** Failed attempts before this success. */
+  recovered?: number;
+  /** The stage logged it already. */
+  logged?: boolean;
+}
+
+/** The settings with their defaults. */
+export type Settings = Required<Omit<DaemonSettings, "logdir">> & { logdir?: string };
+
+/** The settings with their defaults (DEFAULTS). */
+export function settingsOf(o: DaemonSettings): Settings {
+  return {
+    refreshInterval: o.refreshInterval ?? DEFAULTS.refreshInterval,
+    renewalThreads: o.renewalThreads ?? DEFAULTS.renewalThreads,
+    minimumValidity: o.minimumValidity ?? DEFAULTS.minimumValidity,
+    recycle: o.recycle ?? DEFAULTS.recycle,
+    goodOnly: o.goodOnly ?? DEFAULTS.goodOnly,
+    nonce: o.nonce ?? DEFAULTS.nonce,
+    timeout: o.timeout ?? DEFAULTS.timeout,
+    watch: o.watch ?? DEFAULTS.watch,
+    logdir: o.logdir,
+  };
+}
+
+/** What the stages get from the engine. */
+export interface StageContext<Socket> {
+  mode: EngineMode;
+  settings: Settings;
+  clock: Clock;
+  store: StapleStore;
+  cache: CertCache;
+  fetch?: typeof fetch;
+  random: () => number;
+  sink?: StapleSink<Socket>;
+  stats: DaemonStats;
+  sourceOf(entry: CertEntry): CertSource<Socket>;
+  outcome(
+    entry: CertEntry,
+    status: CertOutcome["status"],
+    more: Partial<CertOutcome>,
+  ): CertOutcome<Socket>;
+  push(entry: CertEntry, der: Uint8Array): void;
+  changed(path: string): void;
+}
+
+/**
+ * Parses a certificate file: on to renewal, or a failure with its retry.
+ *
+ * @param ctx The engine's state.
+ * @param task The parse task.
+ * @param entry The certificate.
+ * @returns The step.
+ */
+export async function parseCert<Socket>(
+  ctx: StageContext<Socket>,
+  task: Task<null>,
+  entry: CertEntry,
+): Promise<Step<Socket> | undefined> {
+  const path = entry.path;
+  const source = ctx.sourceOf(entry) as { extraFiles?: HaproxyExtraFiles };
+  let bundle;
+  try {
+    const { issuerFile, issuerHint } = haproxyStapleFiles(path, source);
+    bundle = await readBundle(path, {
+      cache: ctx.cache,
+      now: new Date(ctx.clock.now()),
+      issuerFile,
+      issuerHint,
+    });
+  } catch (err) {
+    if (!(err instanceof StapledError)) throw err;
+    if (task.signal.aborted) return undefined;
+    const outcome = ctx.outcome(entry, "failed", { error: err });
+    if (err.kind === "CertFileAccessError") {
+      entry.fileFailures++;
+      const delay = fileRetryDelay(entry.fileFailures);
+      if (delay === undefined) return { outcome };
+      return { outcome, next: { queue: "parse", delay }, note: `retry in ${delay / 1000} s` };
+    }
+    if (err.kind === "CertIssuerMissing") {
+      // <file>.issuer is not a certificate file the scanner watches: look again.
+      entry.fileFailures++;
+      const delay = renewalRetryDelay(entry.fileFailures);
+      return {
+        outcome,
+        next: { queue: "parse", delay },
+        note: `looking again in ${formatDelay(delay)}`,
+      };
+    }
+    if (ctx.mode !== "check") ctx.sink?.forget(path);
+    return { outcome };
+  }
+  if (task.signal.aborted) return undefined;
+  entry.fileFailures = 0;
+  if (!hasOcsp(bundle)) {
+    if (ctx.mode !== "check") {
+      ctx.sink?.forget(path);
+      if (entry.validUntil !== undefined) await removeStaleStaple(ctx, entry);
+    }
+    return { outcome: ctx.outcome(entry, "skipped", {}) };
+  }
+  if (ctx.mode === "check") return { outcome: ctx.outcome(entry, "parsed", { bundle }) };
+  entry.bundle = bundle;
+  return { next: { queue: "renew" } };
+}
+
+/**
+ * The certificate was replaced by one without an OCSP URL: the staple
+ * written for the old one no longer matches, and HAProxy refuses to start
+ * with a staple that matches no certificate. Remove it.
+ */
+async function removeStaleStaple<Socket>(
+  ctx: StageContext<Socket>,
+  entry: CertEntry,
+): Promise<void> {
+  const staple = staplePathFor(entry.path, ctx.sourceOf(entry).naming);
+  try {
+    if (await ctx.store.remove(staple)) {
+      log.info("removed {staple}, the staple of the certificate this file held before", {
+        cert: entry.path,
+        staple,
+      });
+    }
+  } catch (err) {
+    log.warn("cannot remove the stale staple {staple}: {reason}", {
+      cert: entry.path,
+      staple,
+      reason: err instanceof StapledError ? err.reason : (err as Error).message,
+    });
+  }
+  entry.validUntil = undefined;
+}
+
+/**
+ * Renews a certificate's staple and hands it to the sink: the next renewal,
+ * or a failure with its retry.
+ *
+ * @param ctx The engine's state.
+ * @param task The renew task.
+ * @param entry The certificate.
+ * @returns The step.
+ */
+export async function renewCert<Socket>(
+  ctx: StageContext<Socket>,
+  task: Task<null>,
+  entry: CertEntry,
+): Promise<Step<Socket> | undefined> {
+  if (!entry.bundle) return undefined;
+  const { settings } = ctx;
+  let result: RenewResult;
+  try {
+    result = await renewStaple(entry.bundle, {
+      clock: ctx.clock,
+      store: ctx.store,
+      minimumValidity: settings.minimumValidity,
+      recycle: entry.recycle,
+      goodOnly: settings.goodOnly,
+      nonce: settings.nonce,
+      timeoutMs: settings.timeout * 1000,
+      firstUrl: entry.urlIndex,
+      naming: ctx.sourceOf(entry).naming,
+      cache: ctx.cache,
+      fetch: ctx.fetch,
+      signal: task.signal,
+    });
+  } catch (err) {
+    if (task.signal.aborted) return undefined;
+    if (!(err instanceof StapledError)) throw err;
+    entry.urlIndex++; // each retry starts at the next OCSP URL
+    entry.renewFailures++;
+    ctx.stats.failures++;
+    const delay = renewalRetryDelay(entry.renewFailures, ctx.clock.now(), entry.validUntil);
+    return {
+      outcome: ctx.outcome(entry, "failed", { error: err }),
+      next: { queue: "renew", delay },
+      note: `retry ${entry.renewFailures} in ${formatDelay(delay)}`,
+    };
+  }
+  if (task.signal.aborted) return undefined;
+  const now = ctx.clock.now();
+  const fetched = result.action === "fetched";
+  if (fetched) {
+    entry.lastFetchAt = now;
+    ctx.stats.fetches++;
+  }
+  ctx.stats.renewed++;
+  entry.recycle = false;
+  const recovered = entry.renewFailures;
+  entry.renewFailures = 0;
+  const response = result.response;
+  entry.validUntil = response.expiresAt.getTime();
+  const at = nextRenewalAt({
+    now,
+    thisUpdate: response.thisUpdate,
+    expiresAt: response.expiresAt,
+    signerNotAfter: response.signer === "delegated" ? response.signerNotAfter : undefined,
+    minimumValidity: settings.minimumValidity,
+    lastFetchAt: entry.lastFetchAt,
+    random: ctx.random(),
+  });
+  ctx.push(entry, result.written);
+  if (fetched) ctx.changed(entry.path);
+  const status = response.status === "revoked" ? "revoked" : "stapled";
+  return {
+    outcome: ctx.outcome(entry, status, { result }),
+    next: { queue: "renew", at },
+    recovered,
+  };
+}

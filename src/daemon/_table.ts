@@ -1,0 +1,104 @@
+/**
+ * The engine's certificate table: one small entry per certificate file,
+ * the sources listing it, and the one source-to-socket mapping (a file's
+ * staple goes to the sockets of every source that lists it). The table
+ * keeps the books; it schedules nothing: `found()` says what to run.
+ *
+ * @module
+ */
+import type { CertEntry } from "./_stages.ts";
+import type { CertOutcome, CertSource } from "./types.ts";
+
+/** The certificate files the engine knows, in the order they were found. */
+export class CertTable<Socket> {
+  /** The entries, by path. */
+  readonly entries: Map<string, CertEntry> = new Map();
+  /** The sources, in configuration order (entries refer to them by index). */
+  sources: CertSource<Socket>[];
+
+  /** @param sources The engine's sources. */
+  constructor(sources: CertSource<Socket>[]) {
+    this.sources = sources;
+  }
+
+  /**
+   * A scanner of source `index` found `path` new or changed. It is (re)read
+   * once per scan however many sources list it (`parse`: a fresh entry); a
+   * file another source already holds only gains this source's sockets
+   * (`renew`: hand the staple to them too, or nothing to run).
+   *
+   * @param path The file.
+   * @param index The source.
+   * @param parsing Files this scan (re)reads already.
+   * @param changed Whether the scanner saw it change.
+   * @param recycle Whether its first renewal may reuse the staple on disk.
+   * @returns What to run for it now, if anything.
+   */
+  found(
+    path: string,
+    index: number,
+    parsing: Set<string>,
+    changed: boolean,
+    recycle: boolean,
+  ): "parse" | "renew" | undefined {
+    const known = this.entries.get(path);
+    if (known && (parsing.has(path) || !changed)) {
+      const added = !known.sources.has(index);
+      known.sources.add(index);
+      if (added && !parsing.has(path) && known.bundle) {
+        known.recycle = true;
+        return "renew";
+      }
+      return undefined;
+    }
+    parsing.add(path);
+    this.entries.set(path, {
+      path,
+      sources: new Set([...(known?.sources ?? []), index]),
+      fileFailures: 0,
+      renewFailures: 0,
+      urlIndex: 0,
+      recycle,
+      lastFetchAt: known?.lastFetchAt,
+      validUntil: known?.validUntil,
+    });
+    return "parse";
+  }
+
+  /**
+   * Source `index` no longer lists `path`.
+   *
+   * @returns Whether no source lists it any more (forget it).
+   */
+  removed(path: string, index: number): boolean {
+    const entry = this.entries.get(path);
+    if (!entry) return false;
+    entry.sources.delete(index);
+    return entry.sources.size === 0;
+  }
+
+  /** The first source listing `entry`: its staple naming and extra files. */
+  sourceOf(entry: CertEntry): CertSource<Socket> {
+    return this.sources[[...entry.sources][0]] ?? { paths: [] };
+  }
+
+  /** The one source-to-socket mapping: the sockets of every source that lists `entry`. */
+  socketsOf(entry: CertEntry): Socket[] {
+    return [...entry.sources].flatMap((i) => [...(this.sources[i]?.sockets ?? [])]);
+  }
+
+  /** An outcome for `entry`, with its source and sockets. */
+  outcome(
+    entry: CertEntry,
+    status: CertOutcome["status"],
+    more: Partial<CertOutcome>,
+  ): CertOutcome<Socket> {
+    return {
+      path: entry.path,
+      status,
+      ...more,
+      source: this.sourceOf(entry),
+      sockets: this.socketsOf(entry),
+    };
+  }
+}

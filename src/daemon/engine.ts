@@ -1,0 +1,413 @@
+/**
+ * The engine: stapled's one pipeline (finder -> parser -> renewer -> store
+ * -> adder) as cooperative tasks of one scheduler. A `scan` task finds new,
+ * changed and removed certificate files; a `parse` task reads each new or
+ * changed file once; a `renew` task keeps its staple fresh and hands it to
+ * the sink. Each handler returns what became of the certificate and its next
+ * run; the engine alone schedules it (daemon mode) or settles the
+ * certificate instead (one-off and check modes). Nothing one certificate
+ * does can stop the engine, and an idle daemon has one timer armed.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { CertCache } from "../certs/mod.ts";
+import { describeError } from "../errors/mod.ts";
+import { CertScanner, type CertWatcher } from "../finder/mod.ts";
+import { type Clock, Scheduler, systemClock, type Task } from "../scheduler/mod.ts";
+import { FileStapleStore, type StapleStore } from "../staples/mod.ts";
+import { Emitter } from "./_events.ts";
+import { logFirstScan, Reporter, reportUnexpected } from "./_report.ts";
+import { CertTable } from "./_table.ts";
+import { watchSources } from "./_watch.ts";
+import { UpdateBatcher } from "./_updates.ts";
+import {
+  type CertEntry,
+  parseCert,
+  type Queue,
+  renewCert,
+  type Settings,
+  settingsOf,
+  type StageContext,
+  type Step,
+} from "./_stages.ts";
+import type { CertOutcome, DaemonStats, EngineEvents, EngineMode, EngineOptions } from "./types.ts";
+import { Settlement } from "./_settle.ts";
+
+type Queues = Record<Queue, null>;
+
+const log = getLogger(["stapled", "daemon"]);
+
+/**
+ * The stapling engine. In daemon mode `start()` begins scanning and
+ * `stop()` ends it; in one-off and check modes `run()` settles every
+ * certificate once. Subscribe with `on()`.
+ *
+ * @example Check what a directory holds (no fetching, no writing)
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/broken.pem`, "not a certificate");
+ * const engine = new Engine({ sources: [{ paths: [dir] }], mode: "check" });
+ * const statuses: string[] = [];
+ * engine.on("outcome", (o) => statuses.push(`${o.status} ${o.path.slice(dir.length + 1)}`));
+ * await engine.run();
+ * console.assert(statuses[0] === "failed broken.pem");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class Engine<Socket = unknown> {
+  #options: EngineOptions<Socket>;
+  #settings: Settings;
+  #mode: EngineMode;
+  #clock: Clock;
+  #store: StapleStore;
+  #scheduler: Scheduler<Queues>;
+  #events = new Emitter<EngineEvents<Socket>>();
+  #updates: UpdateBatcher;
+  #reporter = new Reporter();
+  #scanners: CertScanner[] = [];
+  #watchers: CertWatcher[] = [];
+  #table: CertTable<Socket>;
+  #cache = new CertCache();
+  #scanWarnings = new Set<string>();
+  #scanning = false;
+  #rescanRequested = false;
+  #stats: DaemonStats = { certificates: 0, renewed: 0, failures: 0, fetches: 0, scans: 0 };
+  #stopped = false;
+  #running = 0;
+  #idleWaiters: Array<() => void> = [];
+  /** One-off and check modes: what is not settled yet, and the pushes in flight. */
+  #settlement = new Settlement();
+
+  /** @param options Sources, mode, sink, store, clock, settings. */
+  constructor(options: EngineOptions<Socket>) {
+    this.#options = options;
+    this.#mode = options.mode ?? "daemon";
+    this.#clock = options.clock ?? systemClock;
+    this.#store = options.store ?? new FileStapleStore({ clock: this.#clock });
+    this.#settings = settingsOf(options);
+    this.#table = new CertTable(options.sources);
+    const quiet = this.#mode === "daemon" ? 1000 : Infinity;
+    this.#updates = new UpdateBatcher(this.#clock, quiet, (paths) => {
+      this.#events.emit("staplesChanged", paths);
+    });
+    this.#scheduler = new Scheduler<Queues>({
+      clock: this.#clock,
+      tickMs: options.tickMs ?? 1000,
+      onError: (err, task) =>
+        log.error("unexpected scheduler error: {error}", {
+          cert: String(task.subject),
+          error: describeError(err),
+        }),
+    });
+    this.#addQueue("scan", 1, (task) => this.#scan(task));
+    this.#addQueue("parse", 2, (task, entry) => parseCert(this.#context(), task, entry!));
+    this.#addQueue(
+      "renew",
+      this.#settings.renewalThreads,
+      (task, entry) => renewCert(this.#context(), task, entry!),
+    );
+    this.#makeScanners();
+  }
+
+  /**
+   * Subscribes to what the engine reports (see {@linkcode EngineEvents}).
+   *
+   * @param name `scan`, `warning`, `outcome` or `staplesChanged`.
+   * @param listener Called synchronously with each value.
+   * @returns A function that unsubscribes.
+   */
+  on<K extends keyof EngineEvents<Socket>>(
+    name: K,
+    listener: (value: EngineEvents<Socket>[K]) => void,
+  ): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  /** Counters since start. */
+  get stats(): DaemonStats {
+    return { ...this.#stats, certificates: this.#table.entries.size };
+  }
+
+  /** The scheduler, for introspection in tests (pending tasks, armed timer). */
+  get scheduler(): Scheduler<Queues> {
+    return this.#scheduler;
+  }
+
+  /** The certificate files known, in the order they were found. */
+  certificates(): IterableIterator<string> {
+    return this.#table.entries.keys();
+  }
+
+  /** Daemon mode: starts scanning now, and watching the cert paths when enabled. */
+  async start(): Promise<void> {
+    this.rescan();
+    if (this.#mode === "daemon" && this.#settings.watch) await this.#watch();
+  }
+
+  /**
+   * One-off and check modes: one scan, and every certificate found settled
+   * once (its first parse or renewal outcome); resolves when all have and
+   * the pushes made have ended, after the `staplesChanged` batch.
+   *
+   * @throws {RangeError} In daemon mode.
+   */
+  async run(): Promise<void> {
+    if (this.#mode === "daemon") {
+      throw new RangeError("Cannot run a daemon engine once: start() it");
+    }
+    this.rescan();
+    await this.#settlement.settled;
+    await this.#settlement.pushesEnded();
+    const order = [...this.#table.entries.keys()];
+    this.#updates.flush((paths) => paths.sort((a, b) => order.indexOf(a) - order.indexOf(b)));
+    await this.#scheduler.close();
+  }
+
+  /** Scans the cert paths now (SIGHUP, file system events). */
+  rescan(): void {
+    if (this.#stopped) return;
+    // A scan running now would schedule the next periodic one and so replace
+    // this request: it rescans at once instead.
+    if (this.#scanning) this.#rescanRequested = true;
+    else this.#scheduler.add({ queue: "scan", subject: "scan", payload: null });
+  }
+
+  /**
+   * Applies new sources and settings (SIGHUP after the config changed), then rescans.
+   *
+   * @param options The new options (mode, sink, store and clock are kept).
+   */
+  async reload(
+    options: Omit<EngineOptions<Socket>, "sink" | "clock" | "fetch" | "store" | "mode">,
+  ): Promise<void> {
+    this.#options = { ...this.#options, ...options };
+    this.#settings = settingsOf(this.#options);
+    this.#table.sources = this.#options.sources;
+    await Promise.all(this.#watchers.splice(0).map((w) => w.close()));
+    this.#makeScanners();
+    // Re-derive every file's source from scratch: the new scanners report all as added.
+    for (const path of [...this.#table.entries.keys()]) this.#forget(path);
+    this.#stats.scans = 0;
+    this.rescan();
+    if (this.#mode === "daemon" && this.#settings.watch) await this.#watch();
+  }
+
+  /**
+   * Stops: no new tasks, running ones get at most `graceMs` to finish, then
+   * the watchers and the sink close.
+   *
+   * @param graceMs How long running tasks may take. @default 5000
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    let timer: unknown;
+    await Promise.race([
+      this.#scheduler.close(),
+      new Promise((r) => (timer = this.#clock.setTimeout(() => r(undefined), graceMs))),
+    ]);
+    this.#clock.clearTimeout(timer);
+    this.#updates.cancel();
+    await Promise.all(this.#watchers.splice(0).map((w) => w.close()));
+    await this.#options.sink?.close();
+  }
+
+  /**
+   * Resolves once no task is running or due and no push is in flight (tests
+   * move a fake clock, then wait for the real I/O it started).
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.#running > 0) {
+        await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+        continue;
+      }
+      if (this.#settlement.pushing > 0) {
+        await this.#settlement.pushesEnded();
+        continue;
+      }
+      // One macrotask: the scheduler's pumps (microtasks) start what is due.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#running === 0 && this.#settlement.pushing === 0 && !this.#queuesBusy()) return;
+    }
+  }
+
+  #queuesBusy(): boolean {
+    return (["scan", "parse", "renew"] as const).some((q) => {
+      const s = this.#scheduler.stats(q);
+      return s.waiting > 0 || s.running > 0;
+    });
+  }
+
+  #makeScanners(): void {
+    this.#scanners = this.#options.sources.map((s) => new CertScanner(s.paths, s.find ?? {}));
+  }
+
+  async #watch(): Promise<void> {
+    this.#watchers = await watchSources(this.#options.sources, this.#clock, () => this.rescan());
+  }
+
+  /** What the stages need: the engine's state and outputs, nothing that reaches back. */
+  #context(): StageContext<Socket> {
+    return {
+      mode: this.#mode,
+      settings: this.#settings,
+      clock: this.#clock,
+      store: this.#store,
+      cache: this.#cache,
+      fetch: this.#options.fetch,
+      random: this.#options.random ?? Math.random,
+      sink: this.#options.sink,
+      stats: this.#stats,
+      sourceOf: (entry: CertEntry) => this.#table.sourceOf(entry),
+      outcome: (entry: CertEntry, status: CertOutcome["status"], more: Partial<CertOutcome>) =>
+        this.#table.outcome(entry, status, more),
+      push: (entry: CertEntry, der: Uint8Array) => this.#push(entry, der),
+      changed: (path: string) => {
+        if (this.#events.has("staplesChanged")) this.#updates.add(path);
+      },
+    };
+  }
+
+  #addQueue(
+    queue: Queue,
+    concurrency: number,
+    handler: (task: Task<null>, entry?: CertEntry) => Promise<Step<Socket> | undefined>,
+  ): void {
+    this.#scheduler.addQueue(queue, {
+      concurrency,
+      handler: async (task) => {
+        this.#running++;
+        try {
+          const entry = this.#table.entries.get(String(task.subject));
+          if (queue !== "scan" && !entry) return;
+          const step = queue === "scan"
+            ? await handler(task)
+            : await this.#guard(task, entry!, () => handler(task, entry));
+          if (!task.signal.aborted && !this.#stopped) this.#apply(task, step);
+        } finally {
+          this.#running--;
+          if (this.#running === 0) { for (const wake of this.#idleWaiters.splice(0)) wake(); }
+        }
+      },
+    });
+  }
+
+  /**
+   * The one place a task's next run is decided: a handler's step is
+   * scheduled (daemon), or settles the certificate (one-off, check); a
+   * next run in a later stage (parse -> renew) continues the pipeline.
+   */
+  #apply(task: Task<null>, step: Step<Socket> | undefined): void {
+    const settles = this.#mode !== "daemon";
+    const next = step?.next;
+    const outcome = step?.outcome;
+    if (outcome) this.#events.emit("outcome", outcome);
+    if (settles) {
+      if (task.queue === "scan") {
+        this.#settlement.scanned();
+      } else if (outcome || !next || next.queue === task.queue) {
+        this.#settlement.settle(String(task.subject));
+      }
+      if (outcome || !next || next.queue === task.queue) return;
+    } else if (outcome && !step?.logged) {
+      this.#reporter.outcome(outcome, step?.note, step?.next?.at, step?.recovered);
+    }
+    if (next) {
+      const { queue, delay, at } = next;
+      this.#scheduler.add({ queue, subject: task.subject, payload: null, delay, at });
+    }
+  }
+
+  /** Runs a stage; an unexpected exception drops the certificate until its file changes. */
+  async #guard(
+    task: Task<null>,
+    entry: CertEntry,
+    run: () => Promise<Step<Socket> | undefined>,
+  ): Promise<Step<Socket> | undefined> {
+    try {
+      return await run();
+    } catch (err) {
+      if (task.signal.aborted) return undefined;
+      const outcome = this.#table.outcome(entry, "failed", { error: err });
+      if (this.#mode !== "daemon") return { outcome };
+      this.#scheduler.cancelSubject(entry.path);
+      await reportUnexpected(this.#settings.logdir, `${task.queue} ${entry.path}`, entry.path, err);
+      // Nothing is rescheduled: the scanner re-adds the file when it changes.
+      return { outcome, logged: true };
+    }
+  }
+
+  // --- scan -------------------------------------------------------------
+
+  async #scan(_task: Task<null>): Promise<Step<Socket>> {
+    this.#scanning = true;
+    this.#rescanRequested = false;
+    try {
+      this.#stats.scans++;
+      this.#events.emit("scan", this.#stats.scans);
+      const parsing = new Set<string>(); // files (re)read by this scan
+      const warnings = new Set<string>();
+      for (const [index, scanner] of this.#scanners.entries()) {
+        const result = await scanner.scan();
+        if (this.#mode !== "check") await this.#store.cleanup(result.added.map((f) => f.path));
+        for (const w of result.warnings) {
+          // A problem is reported when it appears, not on every scan while it lasts.
+          if (!this.#scanWarnings.has(w)) {
+            this.#events.emit("warning", w);
+            if (this.#mode !== "check") log.warn("{warning}", { warning: w });
+          }
+          warnings.add(w);
+        }
+        for (const file of result.added) this.#fileFound(file.path, index, parsing, false);
+        for (const file of result.changed) this.#fileFound(file.path, index, parsing, true);
+        for (const path of result.removed) {
+          if (!this.#table.removed(path, index)) continue;
+          log.info("certificate file removed, forgetting it", { cert: path });
+          this.#forget(path);
+        }
+      }
+      this.#scanWarnings = warnings;
+      if (this.#stats.scans === 1) {
+        logFirstScan(this.#mode, this.#table.entries.size, this.#options.sources, this.#settings);
+      }
+    } catch (err) {
+      log.error("scanning the certificate paths failed: {error}", { error: describeError(err) });
+    } finally {
+      this.#scanning = false;
+    }
+    const delay = this.#rescanRequested ? 0 : this.#settings.refreshInterval * 1000;
+    return { next: { queue: "scan", delay } };
+  }
+
+  /** A scanner of source `index` found `path` new or changed: the table says what to run. */
+  #fileFound(path: string, index: number, parsing: Set<string>, changed: boolean): void {
+    const known = this.#table.entries.has(path);
+    const run = this.#table.found(path, index, parsing, changed, this.#settings.recycle);
+    if (run === "parse") {
+      if (known) log.info("certificate file changed, reading it again", { cert: path });
+      this.#scheduler.cancelSubject(path);
+      if (this.#mode !== "daemon") this.#settlement.add(path);
+    }
+    if (run) this.#scheduler.add({ queue: run, subject: path, payload: null });
+  }
+
+  #push(entry: CertEntry, der: Uint8Array): void {
+    const sink = this.#options.sink;
+    const sockets = this.#table.socketsOf(entry);
+    if (!sink || sockets.length === 0 || der.length === 0) return;
+    const push = sink.push(entry.path, der, sockets).catch(() => {});
+    if (this.#mode === "daemon") return;
+    this.#settlement.track(push);
+  }
+
+  #forget(path: string): void {
+    this.#scheduler.cancelSubject(path);
+    this.#table.entries.delete(path);
+    this.#reporter.clear(path);
+    this.#settlement.settle(path);
+    this.#options.sink?.forget(path);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * What the engine is given (sources, sink, settings) and what it gives back
+ * (outcomes and events), shared by the engine and the modes that run it.
+ *
+ * @module
+ */
+import type { CertBundle } from "../certs/mod.ts";
+import type { FindOptions } from "../finder/mod.ts";
+import type { HaproxyExtraFiles } from "../haproxy/config/mod.ts";
+import type { RenewResult } from "../renewer/mod.ts";
+import type { Clock } from "../scheduler/mod.ts";
+import type { StapleNaming, StapleStore } from "../staples/mod.ts";
+
+/** Where certificates come from, and who serves them. */
+export interface CertSource<Socket = unknown> {
+  /** Certificate files or directories. */
+  paths: string[];
+  /** How to find files under them. */
+  find?: FindOptions;
+  /** The HAProxy sockets serving these certificates. */
+  sockets?: readonly Socket[];
+  /** How staple files are named. @default "append" */
+  naming?: StapleNaming;
+  /** HAProxy's `ssl-load-extra-files` for these certificates (where the issuer may come from). */
+  extraFiles?: HaproxyExtraFiles;
+}
+
+/** Receives staples for HAProxy; the engine does not wait for it (but a one-off run does, at its end). */
+export interface StapleSink<Socket = unknown> {
+  /** A new staple for `certPath`, to push to `sockets`. */
+  push(certPath: string, der: Uint8Array, sockets: readonly Socket[]): Promise<unknown>;
+  /** `certPath` is gone; stop re-pushing it. */
+  forget(certPath: string): void;
+  /** Closes the sockets. */
+  close(): Promise<void>;
+}
+
+/** Renewal policy and settings. */
+export interface DaemonSettings {
+  /** Seconds between scans. @default DEFAULTS.refreshInterval */
+  refreshInterval?: number;
+  /** Renewals in flight. @default DEFAULTS.renewalThreads */
+  renewalThreads?: number;
+  /** Seconds of validity below which a staple is renewed. @default DEFAULTS.minimumValidity */
+  minimumValidity?: number;
+  /** Reuse valid staples found on disk when a file is (re)parsed. @default DEFAULTS.recycle */
+  recycle?: boolean;
+  /** Empty staple instead of a revoked response. @default DEFAULTS.goodOnly */
+  goodOnly?: boolean;
+  /** Send nonces. @default DEFAULTS.nonce */
+  nonce?: boolean;
+  /** OCSP HTTP timeout, seconds. @default DEFAULTS.timeout */
+  timeout?: number;
+  /** Where stack traces of unexpected errors go. */
+  logdir?: string;
+  /** Watch the cert paths for changes (daemon mode only). @default DEFAULTS.watch */
+  watch?: boolean;
+}
+
+/**
+ * How the engine runs:
+ * - `daemon`: for ever: periodic scans, file watching, renewals and retries
+ *   by `policy.ts`;
+ * - `one-off`: one scan; each certificate settles after its first parse or
+ *   renewal outcome; nothing is retried or rescheduled;
+ * - `check`: as `one-off`, but only discovery and parsing: nothing is
+ *   fetched, written, removed or pushed.
+ */
+export type EngineMode = "daemon" | "one-off" | "check";
+
+/** What became of a certificate, each time something did. */
+export interface CertOutcome<Socket = unknown> {
+  /** The certificate file. */
+  path: string;
+  /**
+   * `stapled` (a good staple is on disk), `revoked` (a revoked response, or
+   * an empty staple under --good-only), `skipped` (no OCSP URL), `parsed`
+   * (check mode: it would be stapled), `failed`.
+   */
+  status: "stapled" | "revoked" | "skipped" | "parsed" | "failed";
+  /** The renewal's result (`stapled`, `revoked`). */
+  result?: RenewResult;
+  /** The bundle (`parsed`). */
+  bundle?: CertBundle;
+  /** Why (`failed`): a StapledError, or anything unexpected. */
+  error?: unknown;
+  /** The first source listing the file (its staple naming and extra files). */
+  source: CertSource<Socket>;
+  /** The sockets of every source listing the file. */
+  sockets: Socket[];
+}
+
+/** What the engine tells its subscribers. Data flows one way: out. */
+export interface EngineEvents<Socket = unknown> {
+  /** A scan starts (its number since start or the last reload). */
+  scan: number;
+  /** The finder has something to say (a path that cannot be read, a bad ignore pattern). */
+  warning: string;
+  /** A certificate's parse or renewal came to something. */
+  outcome: CertOutcome<Socket>;
+  /** A batch of staples changed on disk (daemon: after 1 s without changes; one-off: at the end). */
+  staplesChanged: string[];
+}
+
+/** Options of `Engine`. */
+export interface EngineOptions<Socket = unknown> extends DaemonSettings {
+  /** The certificate sources. */
+  sources: CertSource<Socket>[];
+  /** How it runs. @default "daemon" */
+  mode?: EngineMode;
+  /** Where new staples go (HAProxy). @default none */
+  sink?: StapleSink<Socket>;
+  /** The clock. @default systemClock */
+  clock?: Clock;
+  /** Where staples are kept. @default the files beside the certificates */
+  store?: StapleStore;
+  /** The fetch implementation. */
+  fetch?: typeof fetch;
+  /** Random numbers for jitter. @default Math.random */
+  random?: () => number;
+  /** Scheduler tick, ms. @default 1000 */
+  tickMs?: number;
+}
+
+/** Counters for logs and tests. */
+export interface DaemonStats {
+  /** Certificates known. */
+  certificates: number;
+  /** Staples written or reused since start. */
+  renewed: number;
+  /** Renewals that failed since start. */
+  failures: number;
+  /** OCSP fetches made since start. */
+  fetches: number;
+  /** Scans made since start (or the last reload). */
+  scans: number;
+}
