@@ -1,6 +1,7 @@
 /**
  * The daemon end to end: main.ts with the binary's permissions, against
- * OpenSSL's real OCSP responder, with files changing under it and signals.
+ * OpenSSL's real OCSP responder, with files changing under it and signals;
+ * and in process on a fake clock for an outage and its retry.
  */
 import assert from "node:assert/strict";
 import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
@@ -10,6 +11,9 @@ import { spawnStapled, stopStapled } from "../_helpers/run_stapled.ts";
 import { Lines } from "../_helpers/output.ts";
 import { exists } from "../_helpers/fs.ts";
 import { assertOpensslAccepts } from "../_helpers/openssl_verify.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
+import { Daemon } from "../../src/daemon/mod.ts";
+import { FileStapleStore } from "../../src/staples/mod.ts";
 
 const haveOpenssl = await hasCommand("openssl");
 const root = await TestCa.root("Daemon E2E Root");
@@ -95,11 +99,14 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the daemon keeps going while the responder is down and recovers when it comes back",
+  name:
+    "the daemon keeps going while OpenSSL's responder is down and recovers at the first retry when it comes back",
   ignore: !haveOpenssl,
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
+  // In process, on a fake clock: the retry a minute later comes at once; the
+  // responder, the fetches and the staple files are real.
   const dir = await Deno.makeTempDir({ prefix: "stapled-outage-" });
   await Deno.mkdir(`${dir}/certs`);
   await Deno.mkdir(`${dir}/responder`);
@@ -107,24 +114,38 @@ Deno.test({
   const leaf = await ca.leaf("outage.example.test", { ocspUrls: [responder.url] });
   await responder.writeIndex([{ cert: leaf }]);
   await writeBundle(`${dir}/certs/outage.pem`, leaf, [ca]);
-  // The responder is down when the daemon starts: the first try fails, the
-  // retry comes 60 s later (the first step of the retry table).
-  const child = spawnStapled(["-p", `${dir}/certs`, "--timeout", "2"]);
-  const err = new Lines(child.stderr);
-  const out = new Lines(child.stdout);
+  const clock = new FakeClock({ start: Date.now() });
+  const daemon = new Daemon({
+    sources: [{ paths: [`${dir}/certs`] }],
+    clock,
+    store: new FileStapleStore({ clock }),
+    watch: false,
+    timeout: 2,
+  });
+  const outcomes: string[] = [];
+  daemon.on("outcome", (o) => {
+    const err = o.error as { kind?: string } | undefined;
+    outcomes.push(err?.kind ?? `${o.status} ${o.result?.action}`);
+  });
   try {
-    await err.waitFor(/outage\.pem\] .*cannot reach the responder.*retry 1 in 1 min/);
+    // The responder is down when the daemon starts: the first try fails.
+    await daemon.start();
+    await daemon.idle();
+    assert.deepEqual(outcomes, ["OcspFetchError"]);
     assert.equal(await exists(`${dir}/certs/outage.pem.ocsp`), false);
     await responder.start();
-    await err.waitFor(/outage\.pem\] staple fetched from .*\(recovered after 1 failed attempt\)/, {
-      timeoutMs: 75_000,
-    });
+    // The retry comes 60 s later (the first step of the retry table), and succeeds.
+    await clock.advance(59_000);
+    await daemon.idle();
+    assert.equal(outcomes.length, 1, "no retry before a minute");
+    await clock.advance(2_000);
+    await daemon.idle();
+    assert.deepEqual(outcomes, ["OcspFetchError", "stapled fetched"]);
+    assert.equal(daemon.stats.failures, 1);
     const staple = await Deno.readFile(`${dir}/certs/outage.pem.ocsp`);
     await assertOpensslAccepts(staple, { leaf, issuer: ca, root }, { status: "good" });
-    child.kill("SIGTERM");
-    assert.equal((await child.status).code, 0);
   } finally {
-    await stopStapled(child, [out, err]);
+    await daemon.stop(1000);
     await responder.stop();
     await Deno.remove(dir, { recursive: true });
   }
