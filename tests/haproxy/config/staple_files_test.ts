@@ -103,3 +103,45 @@ Deno.test("readBundle() under ssl-load-extra-del-ext reads <base>.issuer, not <c
     assert.ok("issuerSource" in bundle && bundle.issuerSource === "issuer-file");
   });
 });
+
+const STORE = { store: "web", origin: "/etc/haproxy/haproxy.cfg:9" };
+
+Deno.test("haproxyStapleFiles() puts a crt-store certificate's staple in the load line's ocsp file, loaded at start", () => {
+  const files = haproxyStapleFiles("/c/k2.pem", {
+    crtStore: STORE,
+    stapleFile: "/c/k2.ocsp",
+    issuerFile: "/c/ca.pem",
+    extraFiles: { ocsp: true, issuer: true, origin: STORE.origin },
+  });
+  assert.equal(files.staple, "/c/k2.ocsp");
+  assert.equal(files.issuerFile, "/c/ca.pem");
+  assert.equal(files.loadedAtStart, true);
+  assert.match(files.decision ?? "", /refuses to start while it is missing/);
+});
+
+Deno.test("haproxyStapleFiles() never takes <crt>.issuer for a crt-store certificate, and says HAProxy does not load its <crt>.ocsp", () => {
+  const files = haproxyStapleFiles("/c/k1.pem", { crtStore: STORE });
+  assert.equal(files.staple, "/c/k1.pem.ocsp");
+  assert.equal(files.issuerFile, null);
+  assert.equal(files.loadedAtStart, false);
+  assert.match(
+    files.issuerHint ?? "",
+    /HAProxy reads no \/c\/k1\.pem\.issuer .*issuers-chain-path/,
+  );
+  assert.match(files.decision ?? "", /names no 'ocsp' file.*add 'ocsp <file>'/);
+});
+
+Deno.test("haproxyStapleFiles() says when HAProxy also updates the staple in memory", () => {
+  const files = haproxyStapleFiles("/c/k1.pem", {
+    haproxyUpdates: {
+      origin: "/etc/haproxy/list.txt:2",
+      setting: "ocsp-update on (crt-list line)",
+    },
+  });
+  assert.equal(files.staple, "/c/k1.pem.ocsp");
+  assert.equal(
+    files.haproxyUpdates,
+    "HAProxy also updates it in memory (ocsp-update on (crt-list line) at /etc/haproxy/list.txt:2); stapled keeps /c/k1.pem.ocsp fresh for HAProxy's next start and does not push it",
+  );
+  assert.equal(files.decision, files.haproxyUpdates);
+});
