@@ -40,6 +40,12 @@ function failed(err: unknown, readiness: DaemonReadiness | undefined): number {
  *
  * @param args Command-line arguments (without the program name).
  * @returns The exit status.
+ *
+ * @example A configuration error is exit status 2
+ * ```ts
+ * import { main } from "./main.ts";
+ * console.assert(await main(["--timeout", "-1"]) === 2);
+ * ```
  */
 export async function main(args: string[]): Promise<number> {
   // Set when this process is the child of `-D`: it reports back to the parent.

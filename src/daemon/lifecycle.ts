@@ -48,7 +48,21 @@ export interface RunDaemonOptions {
   signal?: AbortSignal;
 }
 
-/** The engine settings of a configuration. */
+/**
+ * The engine settings of a configuration.
+ *
+ * @param config The configuration.
+ * @returns Its refresh interval, threads, validity, recycling, timeouts, logdir, watching.
+ *
+ * @example
+ * ```ts
+ * import { daemonSettings } from "./lifecycle.ts";
+ * import { loadConfig } from "../config/config.ts";
+ * import { parseCommandLine } from "../config/command_line.ts";
+ * const config = await loadConfig(parseCommandLine(["-p", "/etc/ssl", "-t", "4"]));
+ * console.assert(daemonSettings(config).renewalThreads === 4);
+ * ```
+ */
 export function daemonSettings(config: StapledConfig): Omit<DaemonOptions, "sources"> {
   return {
     refreshInterval: config.refreshInterval,

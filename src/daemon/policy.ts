@@ -54,6 +54,20 @@ export interface RenewalInput {
  *
  * @param input The staple's times, the policy, now and a random number.
  * @returns When to renew.
+ *
+ * @example A 4-day response is renewed after about 2 days
+ * ```ts
+ * import { nextRenewalAt } from "./policy.ts";
+ * const now = Date.UTC(2025, 0, 1);
+ * const at = nextRenewalAt({
+ *   now,
+ *   thisUpdate: new Date(now),
+ *   expiresAt: new Date(now + 4 * 86_400_000),
+ *   minimumValidity: 7200,
+ *   random: 0,
+ * });
+ * console.assert(at === now + 2 * 86_400_000);
+ * ```
  */
 export function nextRenewalAt(input: RenewalInput): number {
   const { now, minimumValidity, lastFetchAt } = input;
@@ -81,6 +95,13 @@ export function nextRenewalAt(input: RenewalInput): number {
  * @param now Now, ms since the epoch.
  * @param validUntil The effective expiry of the staple on disk, if there is one.
  * @returns Milliseconds to wait.
+ *
+ * @example
+ * ```ts
+ * import { renewalRetryDelay } from "./policy.ts";
+ * console.assert(renewalRetryDelay(2) === 120_000);
+ * console.assert(renewalRetryDelay(7) === 12 * 3_600_000);
+ * ```
  */
 export function renewalRetryDelay(failures: number, now = 0, validUntil?: number): number {
   if (failures <= 3) return Math.max(1, failures) * MINUTE;
@@ -97,6 +118,12 @@ export function renewalRetryDelay(failures: number, now = 0, validUntil?: number
  *
  * @param failures Consecutive failures so far (at least 1).
  * @returns Milliseconds to wait, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { fileRetryDelay } from "./policy.ts";
+ * console.assert(fileRetryDelay(1) === 60_000 && fileRetryDelay(7) === undefined);
+ * ```
  */
 export function fileRetryDelay(failures: number): number | undefined {
   if (failures <= 3) return Math.max(1, failures) * MINUTE;

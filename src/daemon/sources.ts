@@ -41,6 +41,18 @@ export interface ResolveSourcesOptions {
  * @param options Environment lookup.
  * @returns The sources, sockets and warnings.
  * @throws {ConfigError} For an unreadable HAProxy configuration or a socket address stapled cannot use.
+ *
+ * @example `-p` paths paired with `-s` sockets
+ * ```ts
+ * import { resolveSources } from "./sources.ts";
+ * import { loadConfig } from "../config/config.ts";
+ * import { parseCommandLine } from "../config/command_line.ts";
+ * const config = await loadConfig(
+ *   parseCommandLine(["-p", "/etc/ssl/a", "/etc/ssl/b", "-s", "/run/a.sock", "/run/b.sock"]),
+ * );
+ * const { sources, sockets } = await resolveSources(config);
+ * console.assert(sources.length === 2 && sockets.size === 2);
+ * ```
  */
 export async function resolveSources(
   config: StapledConfig,

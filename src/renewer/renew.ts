@@ -181,6 +181,48 @@ function newest(
  * @param options Policy, clock and HTTP settings.
  * @returns What was done, with the staple's response (status `good` or `revoked`).
  * @throws {StapledError} OcspFetchError, OcspResponderError or OcspBadResponse from the last URL tried when every URL failed; StapleWriteError when writing failed.
+ *
+ * @example Staple a certificate, then reuse the staple
+ * ```ts
+ * import { renewStaple } from "./renew.ts";
+ * import { hasOcsp, readBundle } from "../certs/mod.ts";
+ * import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
+ * import {
+ *   buildOcspResponse,
+ *   ocspHttpResponse,
+ *   parseHttpOcspRequest,
+ * } from "../../scripts/lib/ocsp_responder.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const ca = await (await TestCa.root("Example Root")).intermediate("Example CA");
+ * const leaf = await ca.leaf("www.example.test", { ocspUrls: ["http://127.0.0.1:9/ocsp"] });
+ * await writeBundle(`${dir}/site.pem`, leaf, [ca]);
+ * const bundle = await readBundle(`${dir}/site.pem`);
+ * // The CA's responder, reached through `fetch`: "good" for a day.
+ * const fetch: typeof globalThis.fetch = async (input, init) => {
+ *   const request = await parseHttpOcspRequest(new Request(input as string, init));
+ *   const now = Math.floor(Date.now() / 1000) * 1000;
+ *   return ocspHttpResponse(
+ *     await buildOcspResponse({
+ *       signer: ca,
+ *       producedAt: new Date(now),
+ *       singles: [{
+ *         certId: request!.certIds[0],
+ *         status: "good",
+ *         thisUpdate: new Date(now - 60_000),
+ *         nextUpdate: new Date(now + 86_400_000),
+ *       }],
+ *     }),
+ *   );
+ * };
+ * if (hasOcsp(bundle)) {
+ *   const first = await renewStaple(bundle, { fetch });
+ *   console.assert(first.action === "fetched" && first.response.status === "good");
+ *   const again = await renewStaple(bundle, { fetch, minimumValidity: 3600 });
+ *   console.assert(again.action === "recycled"); // valid for long enough: no request
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function renewStaple(
   bundle: CertBundle,

@@ -17,6 +17,16 @@ import { writeStapleAtomic } from "./write.ts";
 /**
  * Staple storage. Paths are staple paths (`staplePathFor`); the revocation
  * record of a staple is addressed by the staple's path.
+ *
+ * @example Code that only needs a store takes the interface
+ * ```ts
+ * import { FileStapleStore, type StapleStore } from "./store.ts";
+ * async function stapleSize(store: StapleStore, staplePath: string): Promise<number> {
+ *   const read = await store.read(staplePath);
+ *   return read.state === "read" ? read.bytes.length : 0;
+ * }
+ * console.assert(await stapleSize(new FileStapleStore(), "/nonexistent/site.pem.ocsp") === 0);
+ * ```
  */
 export interface StapleStore {
   /**
