@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
 import { OcspFetchError } from "../../src/errors/mod.ts";
+import { ResponderFetchError } from "../../src/ocsp/responders/mod.ts";
+import { FakeClock } from "../_helpers/fake_clock.ts";
 import { decodeBase64 } from "../../src/certs/mod.ts";
 import { fetchOcspResponse, MAX_GET_LENGTH, ocspGetUrl } from "../../src/ocsp/mod.ts";
 import {
@@ -489,5 +491,71 @@ Deno.test("fetchOcspResponse() accepts Content-Encoding: identity", async () => 
         headers: { "content-type": "application/ocsp-response", "content-encoding": "identity" },
       });
     assert.deepEqual(await fetchOcspResponse(`${server.url}/ocsp`, REQUEST), BODY);
+  });
+});
+
+// ------------------------------------------------ what the responder pool reads
+
+Deno.test("fetchOcspResponse() sends Connection: close unless keepAlive is set", async () => {
+  const server = startRawServer(async (conn) => {
+    await conn.write(head(["content-type: application/ocsp-response", "content-length: 5"]));
+    await conn.write(BODY);
+  });
+  try {
+    await fetchOcspResponse(`${server.url}/ocsp`, REQUEST);
+    await fetchOcspResponse(`${server.url}/ocsp`, REQUEST, { keepAlive: true });
+    assert.match(server.heads[0], /^connection: close$/im);
+    assert.doesNotMatch(server.heads[1], /^connection:/im);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("fetchOcspResponse() says how it failed: status and Retry-After on a 503, unreachable, timeout", async () => {
+  await withServer(async (server) => {
+    server.handler = () => new Response("busy", { status: 503, headers: { "retry-after": "120" } });
+    const url = `${server.url}/ocsp`;
+    const err = await assertFetchError(
+      fetchOcspResponse(url, REQUEST, { file: "site.pem" }),
+      url,
+      "HTTP 503 Service Unavailable (Retry-After 120 s)",
+    );
+    assert.ok(err instanceof ResponderFetchError);
+    assert.equal(err.failure, "status");
+    assert.equal(err.status, 503);
+    assert.equal(err.retryAfterMs, 120_000);
+    assert.equal(err.countsTowardDown, true);
+  });
+  const refused = refusedUrl();
+  const unreachable = await fetchOcspResponse(refused, REQUEST).catch((e) => e);
+  assert.ok(unreachable instanceof ResponderFetchError && unreachable.failure === "unreachable");
+  await withServer(async (server) => {
+    server.handler = async () => {
+      await server.gate.opened;
+      return new Response(BODY);
+    };
+    const timedOut = await fetchOcspResponse(`${server.url}/ocsp`, REQUEST, { timeoutMs: 100 })
+      .catch((e) => e);
+    assert.ok(timedOut instanceof ResponderFetchError && timedOut.failure === "timeout");
+  });
+});
+
+Deno.test("fetchOcspResponse() runs its timeout on the injected clock", async () => {
+  await withServer(async (server) => {
+    const received = Promise.withResolvers<void>();
+    server.handler = async () => {
+      received.resolve();
+      await server.gate.opened;
+      return new Response(BODY);
+    };
+    const clock = new FakeClock();
+    const url = `${server.url}/ocsp`;
+    const pending = fetchOcspResponse(url, REQUEST, { file: "site.pem", timeoutMs: 10_000, clock });
+    const checked = assertFetchError(pending, url, "no complete answer within 10 s");
+    await received.promise;
+    assert.equal(clock.timerCount, 1);
+    await clock.advance(10_000);
+    await checked;
+    assert.equal(clock.timerCount, 0);
   });
 });
