@@ -22,8 +22,12 @@ import type { HaproxyConfigResult } from "./types.ts";
  * @example Two HAProxy instances
  * ```ts
  * import { readHaproxyConfigs } from "./read_configs.ts";
- * const [one, two] = await readHaproxyConfigs(["/etc/haproxy1.cfg", "/etc/haproxy2.cfg"]);
- * // one.certs go to one.sockets, two.certs to two.sockets
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/one.cfg`, "global\n    stats socket /run/one.sock level admin\n");
+ * await Deno.writeTextFile(`${dir}/two.cfg`, "global\n    stats socket /run/two.sock level admin\n");
+ * const [one, two] = await readHaproxyConfigs([`${dir}/one.cfg`, `${dir}/two.cfg`]);
+ * // one.certs go to one.sockets (/run/one.sock), two.certs to two.sockets (/run/two.sock)
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readHaproxyConfigs(
