@@ -6,79 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { type Issued, type TestCa, TestCa as Ca, writeBundle } from "../../scripts/lib/pki.ts";
-import {
-  buildOcspResponse,
-  ocspHttpResponse,
-  parseHttpOcspRequest,
-  statusOnlyResponse,
-} from "../../scripts/lib/ocsp_responder.ts";
-import { Daemon, type StapleSink } from "../../src/daemon/mod.ts";
-import { toHex } from "../../src/certs/mod.ts";
+import { Daemon } from "../../src/daemon/mod.ts";
+import { FakeCa, RecordingSink } from "./_fakes.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 import { MemoryStapleStore } from "../_helpers/memory_store.ts";
 
 const H = 3_600_000;
 const MIN = 60_000;
-
-/** A fake CA responder reached through `fetch`, answering from the fake clock. */
-class FakeCa {
-  requests: Array<{ at: number; serial: string; url: string }> = [];
-  mode: "ok" | "down" | "tryLater" = "ok";
-  status = new Map<string, "good" | "revoked">();
-  validityMs = 4 * 24 * H;
-  constructor(readonly ca: Issued, readonly clock: FakeClock) {}
-
-  fetch: typeof fetch = async (input, init) => {
-    const req = new Request(input as string, init);
-    const parsed = await parseHttpOcspRequest(req);
-    const serial = parsed ? toHex(parsed.certIds[0].serialNumber) : "?";
-    this.requests.push({ at: this.clock.now(), serial, url: req.url.slice(0, 30) });
-    if (this.mode === "down") throw new TypeError("error sending request: connection refused");
-    if (this.mode === "tryLater") return ocspHttpResponse(statusOnlyResponse(3));
-    const now = this.clock.now();
-    const known = [...this.status].find(([s]) =>
-      s.toLowerCase().replace(/^(00)+/, "") === serial.replace(/^(00)+/, "")
-    );
-    return ocspHttpResponse(
-      await buildOcspResponse({
-        signer: this.ca,
-        producedAt: new Date(now),
-        singles: [{
-          certId: parsed!.certIds[0],
-          status: known?.[1] ?? "unknown",
-          thisUpdate: new Date(now - MIN),
-          nextUpdate: new Date(now + this.validityMs),
-        }],
-      }),
-    );
-  };
-
-  count(serial: string): number {
-    return this.requests.filter((r) =>
-      r.serial.replace(/^(00)+/, "") === serial.toLowerCase().replace(/^(00)+/, "")
-    ).length;
-  }
-}
-
-class RecordingSink implements StapleSink<string> {
-  pushes: Array<{ path: string; size: number; sockets: string[] }> = [];
-  /** Certificates whose push throws, standing in for a bug. */
-  crashOn = new Set<string>();
-  forgotten: string[] = [];
-  closed = false;
-  push(path: string, der: Uint8Array, sockets: readonly string[]) {
-    if (this.crashOn.has(path)) throw new RangeError("a bug nobody expected");
-    this.pushes.push({ path, size: der.length, sockets: [...sockets] });
-    return Promise.resolve();
-  }
-  forget(path: string) {
-    this.forgotten.push(path);
-  }
-  close() {
-    this.closed = true;
-    return Promise.resolve();
-  }
-}
 
 interface World {
   dir: string;
