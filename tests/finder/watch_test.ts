@@ -275,3 +275,33 @@ Deno.test("watchCertPaths() hears a certificate written in a real directory", as
     await removeTree(root);
   }
 });
+
+Deno.test("watchCertPaths() debounces on the scheduler's Clock, the one the daemon passes", async () => {
+  const { FakeClock: SchedulerFakeClock } = await import("../_helpers/fake_clock.ts");
+  const root = await makeTree(["certs/a.pem"]);
+  const clock = new SchedulerFakeClock();
+  const fakes: FakeWatcher[] = [];
+  let changes = 0;
+  const watcher = await watchCertPaths([`${root}/certs`], {
+    onChange: () => changes++,
+    clock,
+    watchFs(list, { recursive }) {
+      const fake = new FakeWatcher(list, recursive);
+      fakes.push(fake);
+      return fake;
+    },
+  });
+  try {
+    fakes[0].push("modify", `${root}/certs/a.pem`);
+    await settle();
+    assert.equal(clock.timerCount, 1, "the debounce timer is on the given clock");
+    await clock.advance(199);
+    assert.equal(changes, 0);
+    await clock.advance(1);
+    assert.equal(changes, 1);
+    assert.equal(clock.timerCount, 0);
+  } finally {
+    await watcher.close();
+    await removeTree(root);
+  }
+});
