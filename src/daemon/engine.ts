@@ -19,6 +19,7 @@ import { FileStapleStore, type StapleStore } from "../staples/mod.ts";
 import { Emitter } from "./_events.ts";
 import { logFirstScan, Reporter, reportUnexpected } from "./_report.ts";
 import { CertTable } from "./_table.ts";
+import { scanPass } from "./_scan.ts";
 import { watchSources } from "./_watch.ts";
 import { UpdateBatcher } from "./_updates.ts";
 import {
@@ -346,30 +347,26 @@ export class Engine<Socket = unknown> {
     this.#scanning = true;
     this.#rescanRequested = false;
     try {
-      this.#stats.scans++;
-      this.#events.emit("scan", this.#stats.scans);
-      const parsing = new Set<string>(); // files (re)read by this scan
-      const warnings = new Set<string>();
-      for (const [index, scanner] of this.#scanners.entries()) {
-        const result = await scanner.scan();
-        if (this.#mode !== "check") await this.#store.cleanup(result.added.map((f) => f.path));
-        for (const w of result.warnings) {
-          // A problem is reported when it appears, not on every scan while it lasts.
-          if (!this.#scanWarnings.has(w)) {
-            this.#events.emit("warning", w);
-            if (this.#mode !== "check") log.warn("{warning}", { warning: w });
-          }
-          warnings.add(w);
-        }
-        for (const file of result.added) this.#fileFound(file.path, index, parsing, false);
-        for (const file of result.changed) this.#fileFound(file.path, index, parsing, true);
-        for (const path of result.removed) {
-          if (!this.#table.removed(path, index)) continue;
-          log.info("certificate file removed, forgetting it", { cert: path });
-          this.#forget(path);
-        }
+      this.#events.emit("scan", ++this.#stats.scans);
+      const { runs, warnings } = await scanPass(this.#scanners, this.#table, {
+        recycle: this.#settings.recycle,
+        cleanup: this.#mode === "check" ? undefined : (paths) => this.#store.cleanup(paths),
+        onRead: (path) => {
+          this.#scheduler.cancelSubject(path);
+          if (this.#mode !== "daemon") this.#settlement.add(path);
+        },
+        onGone: (path) => this.#forget(path),
+      });
+      // A problem is reported when it appears, not on every scan while it lasts.
+      for (const w of warnings) {
+        if (this.#scanWarnings.has(w)) continue;
+        this.#events.emit("warning", w);
+        if (this.#mode !== "check") log.warn("{warning}", { warning: w });
       }
       this.#scanWarnings = warnings;
+      for (const [path, queue] of runs) {
+        this.#scheduler.add({ queue, subject: path, payload: null });
+      }
       if (this.#stats.scans === 1) {
         logFirstScan(this.#mode, this.#table.entries.size, this.#options.sources, this.#settings);
       }
@@ -380,18 +377,6 @@ export class Engine<Socket = unknown> {
     }
     const delay = this.#rescanRequested ? 0 : this.#settings.refreshInterval * 1000;
     return { next: { queue: "scan", delay } };
-  }
-
-  /** A scanner of source `index` found `path` new or changed: the table says what to run. */
-  #fileFound(path: string, index: number, parsing: Set<string>, changed: boolean): void {
-    const known = this.#table.entries.has(path);
-    const run = this.#table.found(path, index, parsing, changed, this.#settings.recycle);
-    if (run === "parse") {
-      if (known) log.info("certificate file changed, reading it again", { cert: path });
-      this.#scheduler.cancelSubject(path);
-      if (this.#mode !== "daemon") this.#settlement.add(path);
-    }
-    if (run) this.#scheduler.add({ queue: run, subject: path, payload: null });
   }
 
   #push(entry: CertEntry, der: Uint8Array): void {
