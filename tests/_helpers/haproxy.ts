@@ -7,6 +7,7 @@
  * `openssl s_client -status`.
  *
  * Use `ignore: !HAPROXY` in `Deno.test` so machines without HAProxy skip
+ * (under CI a missing HAProxy fails instead: `requirePeer`)
  * (a notice is printed once); every instance lives in the caller's temp dir.
  *
  * @example
@@ -25,12 +26,12 @@
  *
  * @module
  */
-import { freePort } from "./net.ts";
+import { freePort, requirePeer } from "./net.ts";
 
 /** The HAProxy binary, or `undefined` when it is not installed. */
 export const HAPROXY: string | undefined = findHaproxy();
 
-if (!HAPROXY) console.warn("NOTICE: haproxy is not installed; tests that need it are skipped");
+requirePeer(HAPROXY !== undefined, "haproxy");
 
 /** Where a HAProxy 3.0 may be installed beside the system's 2.6 (see shared/notes/haproxy.md). */
 const HAPROXY3 = "/opt/haproxy3/bin/haproxy";
