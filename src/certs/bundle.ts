@@ -192,6 +192,17 @@ async function readIssuerFile(
  * @throws {CertIssuerMissingError} The issuer is neither in the bundle nor in a usable issuer file.
  * @throws {CertValidationError} The issuer did not sign the leaf, or the leaf expired.
  * @throws {CertFileAccessError} The issuer file exists but cannot be read.
+ *
+ * @example A leaf and its issuing CA in one PEM file
+ * ```ts
+ * import { TestCa } from "../../scripts/lib/pki.ts";
+ * const root = await TestCa.root("Example Root");
+ * const ca = await root.intermediate("Example CA");
+ * const leaf = await ca.leaf("www.example.test", { ocspUrls: ["http://ocsp.example.test/"] });
+ * const bundle = await parseBundle("/etc/ssl/www.pem", new TextEncoder().encode(leaf.pem + ca.pem));
+ * console.assert(hasOcsp(bundle) && bundle.issuerSource === "bundle");
+ * console.assert(bundle.ocspUrls[0] === "http://ocsp.example.test/");
+ * ```
  */
 export async function parseBundle(
   path: string,
@@ -270,6 +281,20 @@ export async function parseBundle(
  * @returns The bundle, or a {@linkcode NoOcspBundle}.
  * @throws {CertFileAccessError} When the file cannot be read.
  * @throws {CertParsingError | CertValidationError} As {@linkcode parseBundle}.
+ *
+ * @example Read a bundle whose issuer is in `<file>.issuer`
+ * ```ts
+ * import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
+ * const root = await TestCa.root("Example Root");
+ * const ca = await root.intermediate("Example CA");
+ * const leaf = await ca.leaf("www.example.test", { ocspUrls: ["http://ocsp.example.test/"] });
+ * const dir = await Deno.makeTempDir();
+ * await writeBundle(`${dir}/www.pem`, leaf, []);
+ * await Deno.writeTextFile(`${dir}/www.pem.issuer`, ca.pem);
+ * const bundle = await readBundle(`${dir}/www.pem`);
+ * console.assert(hasOcsp(bundle) && bundle.issuerSource === "issuer-file");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function readBundle(
   path: string,
@@ -292,6 +317,15 @@ export async function readBundle(
  *
  * @param bundle The result of {@linkcode parseBundle}.
  * @returns True for a {@linkcode CertBundle}.
+ *
+ * @example Skip certificates without an OCSP URL
+ * ```ts
+ * import { TestCa } from "../../scripts/lib/pki.ts";
+ * const root = await TestCa.root("Example Root");
+ * const leaf = await root.leaf("lab.example.test");
+ * const bundle = await parseBundle("lab.pem", new TextEncoder().encode(leaf.pem + root.pem));
+ * console.assert(!hasOcsp(bundle));
+ * ```
  */
 export function hasOcsp(bundle: CertBundle | NoOcspBundle): bundle is CertBundle {
   return bundle.ocspUrls.length > 0;

@@ -22,6 +22,14 @@ export type ErrorKind =
 /**
  * Base class of all errors stapled expects. `message` is the full one-line
  * text: `<file>: <reason>`; `reason` is the text without the file.
+ *
+ * @example Branch on the kind, print the one line
+ * ```ts
+ * import { OcspResponderError } from "./errors.ts";
+ * const err: StapledError = new OcspResponderError("/etc/ssl/www.pem", "tryLater");
+ * console.assert(err.kind === "OcspResponderError");
+ * console.assert(err.message.startsWith("/etc/ssl/www.pem: "));
+ * ```
  */
 export class StapledError extends Error {
   /** Which row of the exception table this error belongs to. */

@@ -41,6 +41,16 @@ export interface CertId {
  * @param issuer The issuing CA (its hashes are memoized).
  * @param serial The certificate's serial number bytes.
  * @returns The CertID.
+ *
+ * @example
+ * ```ts
+ * import { TestCa } from "../../scripts/lib/pki.ts";
+ * import { ParsedCert } from "../certs/mod.ts";
+ * const ca = await TestCa.root("Example CA");
+ * const leaf = ParsedCert.parse((await ca.leaf("www.example.test")).der);
+ * const id = await certIdFor(ParsedCert.parse(ca.der), leaf.serial);
+ * console.assert(id.hashAlgorithm === ID_SHA1 && id.issuerKeyHash.length === 20);
+ * ```
  */
 export async function certIdFor(issuer: ParsedCert, serial: Uint8Array): Promise<CertId> {
   return {

@@ -22,6 +22,18 @@ export interface OcspRequestOptions {
  * @param certId The certificate to ask about.
  * @param options Optional nonce.
  * @returns The DER request.
+ *
+ * @example A request for one certificate, with a nonce
+ * ```ts
+ * import { TestCa } from "../../scripts/lib/pki.ts";
+ * import { ParsedCert } from "../certs/mod.ts";
+ * import { certIdFor } from "./cert_id.ts";
+ * const ca = await TestCa.root("Example CA");
+ * const leaf = ParsedCert.parse((await ca.leaf("www.example.test")).der);
+ * const certId = await certIdFor(ParsedCert.parse(ca.der), leaf.serial);
+ * const der = encodeOcspRequest(certId, { nonce: makeNonce() });
+ * console.assert(der[0] === 0x30); // a DER SEQUENCE
+ * ```
  */
 export function encodeOcspRequest(certId: CertId, options: OcspRequestOptions = {}): Uint8Array {
   const tbs = new TBSRequest({ requestList: [new Request({ reqCert: toAsnCertId(certId) })] });
@@ -42,6 +54,11 @@ export function encodeOcspRequest(certId: CertId, options: OcspRequestOptions = 
  *
  * @param length Number of bytes. @default 32
  * @returns The nonce.
+ *
+ * @example
+ * ```ts
+ * console.assert(makeNonce().length === 32 && makeNonce(16).length === 16);
+ * ```
  */
 export function makeNonce(length = 32): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));

@@ -627,6 +627,31 @@ function checkStatus(
  * @returns The validated response.
  * @throws {OcspResponderError} The responder answered tryLater, internalError, sigRequired, unauthorized or malformedRequest.
  * @throws {OcspBadResponse} Any rule failed; `check` names it.
+ *
+ * @example Accept a good response signed by the issuing CA, refuse a sub-CA's
+ * ```ts
+ * import { TestCa } from "../../scripts/lib/pki.ts";
+ * import { buildOcspResponse } from "../../scripts/lib/ocsp_responder.ts";
+ * import { ParsedCert } from "../certs/mod.ts";
+ * import { OcspBadResponse } from "../errors/mod.ts";
+ * import { certIdFor } from "./cert_id.ts";
+ *
+ * const root = await TestCa.root("Example Root");
+ * const ca = await root.intermediate("Example CA");
+ * const leaf = ParsedCert.parse((await ca.leaf("www.example.test")).der);
+ * const issuer = ParsedCert.parse(ca.der);
+ * const certId = await certIdFor(issuer, leaf.serial);
+ * const ctx = { file: "www.pem", certId, issuer, now: new Date() };
+ *
+ * const good = await buildOcspResponse({ signer: ca, singles: [{ certId }] });
+ * const result = await validateOcspResponse(good, ctx);
+ * console.assert(result.status === "good" && result.signer === "issuer");
+ *
+ * const subCa = await ca.intermediate("Example Sub-CA", { ekus: ["1.3.6.1.5.5.7.3.9"] });
+ * const bySubCa = await buildOcspResponse({ signer: subCa, certs: [subCa], singles: [{ certId }] });
+ * const refused = await validateOcspResponse(bySubCa, ctx).catch((err) => err);
+ * console.assert(refused instanceof OcspBadResponse && refused.check === "signer-authorized");
+ * ```
  */
 export async function validateOcspResponse(
   der: Uint8Array,
