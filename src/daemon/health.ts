@@ -1,0 +1,554 @@
+/**
+ * Staple health as plain data: what `stapled status`, `stapled check`, the
+ * control socket and the metrics endpoint show. A {@linkcode HealthSnapshot}
+ * is JSON-serialisable (times are ISO 8601 strings) and is computed either by
+ * a running daemon from a {@linkcode HealthBook} the engine feeds with events,
+ * or without a daemon from the files on disk (`health_from_disk.ts`).
+ *
+ * Per certificate the book keeps a few numbers and strings (no parsed
+ * certificate, no response bytes), so 100,000 certificates cost a few tens
+ * of MB at most.
+ *
+ * @module
+ */
+import { type Clock, systemClock } from "../scheduler/clock.ts";
+
+/** The staple's status: a good or revoked response is stapled, or none is. */
+export type StapleStatus = "good" | "revoked" | "none";
+
+/** The last error of a certificate's renewal, repeated ones counted. */
+export interface ErrorHealth {
+  /** One line (the error's message). */
+  message: string;
+  /** The error's kind (`StapledError.kind`) when it has one. */
+  kind?: string;
+  /** How many failures in a row, since the last success. */
+  count: number;
+  /** When the first of them happened (ISO 8601). */
+  firstAt: string;
+  /** When the last one happened (ISO 8601). */
+  lastAt: string;
+}
+
+/** The last push of a certificate's staple to one HAProxy socket. */
+export interface PushHealth {
+  /** The socket (its formatted address). */
+  socket: string;
+  /** `ok` (HAProxy took it), `failed`, or `not-sent` (refused before sending, e.g. too big). */
+  result: "ok" | "failed" | "not-sent";
+  /** When (ISO 8601). */
+  at: string;
+  /** Why, when not ok. */
+  message?: string;
+}
+
+/** One certificate's health. */
+export interface CertificateHealth {
+  /** The certificate file. */
+  path: string;
+  /** The leaf's subject (`CN=...`); empty when the file could not be read. */
+  subject: string;
+  /** The leaf's DNS names and IP addresses from subjectAltName. */
+  san: string[];
+  /** The leaf's serial, lower-case hex. */
+  serial: string;
+  /** The OCSP URLs of the leaf; empty for none (not stapled, not an error). */
+  ocspUrls: string[];
+  /** Whether the leaf is Must-Staple (TLS feature status_request). */
+  mustStaple: boolean;
+  /** False when the file could not be read or parsed, so the fields above are unknown. */
+  parsed: boolean;
+  /** What is stapled. */
+  staple: StapleStatus;
+  /** The staple's thisUpdate (ISO 8601). */
+  thisUpdate?: string;
+  /** The staple's nextUpdate (ISO 8601). */
+  nextUpdate?: string;
+  /** The staple's effective expiry, min(nextUpdate, thisUpdate + 10 days) (ISO 8601). */
+  expiresAt?: string;
+  /** For a revoked staple: when the certificate was revoked (ISO 8601). */
+  revocationTime?: string;
+  /** When the next renewal is due (ISO 8601), when one is scheduled. */
+  nextRenewal?: string;
+  /** Why there is no staple, when known (a staple on disk that fails validation...). */
+  stapleNote?: string;
+  /** The last renewal error since the last success. */
+  lastError?: ErrorHealth;
+  /** The last push to each HAProxy socket, by socket. */
+  pushes: PushHealth[];
+}
+
+/** One OCSP responder's health. */
+export interface ResponderHealth {
+  /** The responder URL. */
+  url: string;
+  /** False after {@linkcode HealthBookOptions.downAfter} failures in a row. */
+  up: boolean;
+  /** When it last answered with a usable response (ISO 8601). */
+  lastSuccess?: string;
+  /** Failures since its last success. */
+  consecutiveFailures: number;
+  /** The mean latency of its recent answers (up to the last 8), in seconds. */
+  recentLatencySeconds?: number;
+  /** Its last error, one line. */
+  lastError?: string;
+}
+
+/** What one HAProxy socket serves for one certificate, against the staple on disk. */
+export interface ServedHealth {
+  /** The socket. */
+  socket: string;
+  /** The certificate file. */
+  path: string;
+  /** `same`, `differs` (another response), `missing` (HAProxy serves none for it). */
+  state: "same" | "differs" | "missing";
+  /** What differs, for `differs` and `missing`. */
+  detail?: string;
+}
+
+/** Everything `status` shows, as one JSON document. */
+export interface HealthSnapshot {
+  /** The format's version. */
+  format: 1;
+  /** Who computed it: the running daemon, or `status` from the files on disk. */
+  source: "daemon" | "disk";
+  /** When (ISO 8601); views measure remaining validity from here. */
+  generatedAt: string;
+  /** Every certificate known. */
+  certificates: CertificateHealth[];
+  /** Every OCSP responder contacted. */
+  responders: ResponderHealth[];
+  /** The last scan's duration in seconds, when one ran. */
+  scanDurationSeconds?: number;
+  /** `status --haproxy`: what each socket serves, when asked. */
+  served?: ServedHealth[];
+}
+
+/** What the engine knows once it read a certificate file. */
+export interface CertificateFacts {
+  /** The leaf's subject. */
+  subject: string;
+  /** subjectAltName entries. @default [] */
+  san?: string[];
+  /** The serial, hex. */
+  serial: string;
+  /** OCSP URLs. */
+  ocspUrls: readonly string[];
+  /** Must-Staple. @default false */
+  mustStaple?: boolean;
+}
+
+/** A staple now in place (validated). */
+export interface StapleFacts {
+  /** good or revoked. */
+  status: "good" | "revoked";
+  /** thisUpdate. */
+  thisUpdate: Date;
+  /** nextUpdate. */
+  nextUpdate: Date;
+  /** The effective expiry. */
+  expiresAt: Date;
+  /** For revoked: when. */
+  revocationTime?: Date;
+}
+
+/** Counters kept beside the snapshot, for metrics. */
+export interface HealthCounters {
+  /** OCSP fetches by responder URL and result (`ok`, or an error kind). */
+  fetches: { responder: string; result: string; count: number }[];
+  /** Fetch durations by responder host: cumulative bucket counts, sum and count. */
+  fetchDurations: {
+    host: string;
+    buckets: { le: number; count: number }[];
+    sum: number;
+    count: number;
+  }[];
+  /** Pushes by socket and result. */
+  pushes: { socket: string; result: string; count: number }[];
+}
+
+/** Options of {@linkcode HealthBook}. */
+export interface HealthBookOptions {
+  /** The clock events are timed on. @default systemClock */
+  clock?: Clock;
+  /** A responder is down after this many failures in a row. @default 3 */
+  downAfter?: number;
+  /** Upper bounds (seconds) of the fetch duration histogram. @default FETCH_DURATION_BUCKETS */
+  buckets?: readonly number[];
+}
+
+/** The default fetch duration buckets, in seconds. */
+export const FETCH_DURATION_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const LATENCY_SAMPLES = 8;
+
+interface CertEntry {
+  subject: string;
+  san: string[];
+  serial: string;
+  ocspUrls: readonly string[];
+  mustStaple: boolean;
+  parsed: boolean;
+  staple?: StapleFacts;
+  stapleNote?: string;
+  nextRenewal?: number;
+  error?: { message: string; kind?: string; count: number; firstAt: number; lastAt: number };
+  pushes?: Map<string, { result: PushHealth["result"]; at: number; message?: string }>;
+}
+
+interface ResponderEntry {
+  lastSuccess?: number;
+  failures: number;
+  latencies: number[];
+  lastError?: string;
+}
+
+interface Histogram {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function errorText(err: unknown): { message: string; kind?: string } {
+  if (err instanceof Error) {
+    const kind = (err as { kind?: unknown }).kind;
+    return {
+      message: err.message.split("\n")[0],
+      kind: typeof kind === "string" ? kind : undefined,
+    };
+  }
+  return { message: String(err).split("\n")[0] };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The daemon's record of staple health, fed by the engine's events and read
+ * as a {@linkcode HealthSnapshot}. Every method is synchronous and cheap.
+ *
+ * @example Feed it and take a snapshot
+ * ```ts
+ * import { HealthBook } from "./health.ts";
+ * const book = new HealthBook();
+ * book.certificateParsed("/etc/ssl/www.pem", {
+ *   subject: "CN=www.example.test",
+ *   serial: "1001",
+ *   ocspUrls: ["http://ocsp.example.test/"],
+ *   mustStaple: true,
+ * });
+ * const now = Date.now();
+ * book.stapled("/etc/ssl/www.pem", {
+ *   status: "good",
+ *   thisUpdate: new Date(now - 3_600_000),
+ *   nextUpdate: new Date(now + 86_400_000),
+ *   expiresAt: new Date(now + 86_400_000),
+ * }, new Date(now + 43_200_000));
+ * book.pushed("/etc/ssl/www.pem", "/run/haproxy/admin.sock", "ok");
+ * book.responderResult("http://ocsp.example.test/", { ok: true, durationMs: 120 });
+ * const snapshot = book.snapshot();
+ * console.assert(snapshot.certificates[0].staple === "good");
+ * console.assert(snapshot.responders[0].up);
+ * console.assert(JSON.parse(JSON.stringify(snapshot)).certificates[0].mustStaple === true);
+ * ```
+ */
+export class HealthBook {
+  #clock: Clock;
+  #downAfter: number;
+  #bounds: readonly number[];
+  #certs = new Map<string, CertEntry>();
+  #responders = new Map<string, ResponderEntry>();
+  #fetches = new Map<string, number>(); // `${url}\n${result}`
+  #durations = new Map<string, Histogram>();
+  #pushCounts = new Map<string, number>(); // `${socket}\n${result}`
+  #scanSeconds?: number;
+
+  /**
+   * @param options Clock, responder down threshold, histogram buckets.
+   * @throws {RangeError} When `downAfter` is not a positive integer.
+   */
+  constructor(options: HealthBookOptions = {}) {
+    const { clock = systemClock, downAfter = 3, buckets = FETCH_DURATION_BUCKETS } = options;
+    if (!Number.isSafeInteger(downAfter) || downAfter < 1) {
+      throw new RangeError(
+        `Cannot keep health: downAfter must be a positive integer, got ${downAfter}`,
+      );
+    }
+    this.#clock = clock;
+    this.#downAfter = downAfter;
+    this.#bounds = [...buckets].sort((a, b) => a - b);
+  }
+
+  #entry(path: string): CertEntry {
+    let entry = this.#certs.get(path);
+    if (!entry) {
+      entry = { subject: "", san: [], serial: "", ocspUrls: [], mustStaple: false, parsed: false };
+      this.#certs.set(path, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * A certificate file was read (again): its facts replace the old ones; a
+   * changed serial drops the old staple state.
+   *
+   * @param path The certificate file.
+   * @param facts What the leaf says.
+   */
+  certificateParsed(path: string, facts: CertificateFacts): void {
+    const entry = this.#entry(path);
+    if (entry.serial && entry.serial !== facts.serial) {
+      entry.staple = undefined;
+      entry.stapleNote = undefined;
+      entry.pushes = undefined;
+    }
+    entry.subject = facts.subject;
+    entry.san = [...(facts.san ?? [])];
+    entry.serial = facts.serial;
+    entry.ocspUrls = [...facts.ocspUrls];
+    entry.mustStaple = facts.mustStaple ?? false;
+    entry.parsed = true;
+  }
+
+  /**
+   * A staple is in place (fetched or reused); clears the last error.
+   *
+   * @param path The certificate file.
+   * @param staple The validated response's status and times.
+   * @param nextRenewal When it is renewed next, if scheduled.
+   */
+  stapled(path: string, staple: StapleFacts, nextRenewal?: Date): void {
+    const entry = this.#entry(path);
+    entry.staple = { ...staple };
+    entry.stapleNote = undefined;
+    entry.error = undefined;
+    entry.nextRenewal = nextRenewal?.getTime();
+  }
+
+  /**
+   * A certificate's parse or renewal failed. The staple in place stays (it
+   * is still served until it expires); failures in a row are counted.
+   *
+   * @param path The certificate file.
+   * @param error The error (a StapledError gives its kind).
+   * @param nextRetry When it is retried, if scheduled.
+   */
+  failed(path: string, error: unknown, nextRetry?: Date): void {
+    const entry = this.#entry(path);
+    const now = this.#clock.now();
+    const { message, kind } = errorText(error);
+    const count = (entry.error?.count ?? 0) + 1;
+    entry.error = { message, kind, count, firstAt: entry.error?.firstAt ?? now, lastAt: now };
+    entry.nextRenewal = nextRetry?.getTime();
+    if (
+      kind === "CertParsingError" || kind === "CertFileAccessError" || kind === "CertIssuerMissing"
+    ) {
+      if (!entry.serial) entry.parsed = false;
+    }
+  }
+
+  /**
+   * Notes why a certificate has no staple (without counting a failure).
+   *
+   * @param path The certificate file.
+   * @param note One line.
+   */
+  noStaple(path: string, note: string): void {
+    const entry = this.#entry(path);
+    entry.staple = undefined;
+    entry.stapleNote = note;
+  }
+
+  /**
+   * The next renewal was (re)scheduled.
+   *
+   * @param path The certificate file.
+   * @param at When, or undefined for none.
+   */
+  scheduled(path: string, at: Date | undefined): void {
+    this.#entry(path).nextRenewal = at?.getTime();
+  }
+
+  /**
+   * A staple was pushed to a HAProxy socket (or refused before sending).
+   *
+   * @param path The certificate file.
+   * @param socket The socket's formatted address.
+   * @param result What happened.
+   * @param message Why, when not ok.
+   */
+  pushed(path: string, socket: string, result: PushHealth["result"], message?: string): void {
+    const entry = this.#entry(path);
+    (entry.pushes ??= new Map()).set(socket, { result, at: this.#clock.now(), message });
+    const key = `${socket}\n${result}`;
+    this.#pushCounts.set(key, (this.#pushCounts.get(key) ?? 0) + 1);
+  }
+
+  /**
+   * An OCSP fetch from a responder ended.
+   *
+   * @param url The responder URL.
+   * @param result `ok` with its duration, or the error.
+   */
+  responderResult(
+    url: string,
+    result: { ok: true; durationMs: number } | { ok: false; durationMs?: number; error: unknown },
+  ): void {
+    let entry = this.#responders.get(url);
+    if (!entry) this.#responders.set(url, entry = { failures: 0, latencies: [] });
+    const label = result.ok ? "ok" : (errorText(result.error).kind ?? "error");
+    const key = `${url}\n${label}`;
+    this.#fetches.set(key, (this.#fetches.get(key) ?? 0) + 1);
+    if (result.durationMs !== undefined) {
+      const seconds = result.durationMs / 1000;
+      const host = hostOf(url);
+      let h = this.#durations.get(host);
+      if (!h) {
+        this.#durations.set(
+          host,
+          h = { buckets: this.#bounds.map(() => 0), sum: 0, count: 0 },
+        );
+      }
+      this.#bounds.forEach((le, i) => {
+        if (seconds <= le) h.buckets[i]++;
+      });
+      h.sum += seconds;
+      h.count++;
+      if (result.ok) {
+        entry.latencies.push(seconds);
+        if (entry.latencies.length > LATENCY_SAMPLES) entry.latencies.shift();
+      }
+    }
+    if (result.ok) {
+      entry.lastSuccess = this.#clock.now();
+      entry.failures = 0;
+      entry.lastError = undefined;
+    } else {
+      entry.failures++;
+      entry.lastError = errorText(result.error).message;
+    }
+  }
+
+  /**
+   * A scan ended.
+   *
+   * @param durationMs How long it took.
+   */
+  scanned(durationMs: number): void {
+    this.#scanSeconds = durationMs / 1000;
+  }
+
+  /**
+   * A certificate file is gone: it is forgotten.
+   *
+   * @param path The certificate file.
+   */
+  removed(path: string): void {
+    this.#certs.delete(path);
+  }
+
+  /** How many certificates are known. */
+  get size(): number {
+    return this.#certs.size;
+  }
+
+  /**
+   * The health now, as plain data, certificates in path order.
+   *
+   * @returns A JSON-serialisable snapshot.
+   */
+  snapshot(): HealthSnapshot {
+    const certificates: CertificateHealth[] = [];
+    for (const [path, e] of [...this.#certs].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+      const c: CertificateHealth = {
+        path,
+        subject: e.subject,
+        san: [...e.san],
+        serial: e.serial,
+        ocspUrls: [...e.ocspUrls],
+        mustStaple: e.mustStaple,
+        parsed: e.parsed,
+        staple: e.staple?.status ?? "none",
+        pushes: [],
+      };
+      if (e.staple) {
+        c.thisUpdate = e.staple.thisUpdate.toISOString();
+        c.nextUpdate = e.staple.nextUpdate.toISOString();
+        c.expiresAt = e.staple.expiresAt.toISOString();
+        if (e.staple.revocationTime) c.revocationTime = e.staple.revocationTime.toISOString();
+      }
+      if (e.nextRenewal !== undefined) c.nextRenewal = iso(e.nextRenewal);
+      if (e.stapleNote) c.stapleNote = e.stapleNote;
+      if (e.error) {
+        c.lastError = {
+          message: e.error.message,
+          ...(e.error.kind ? { kind: e.error.kind } : {}),
+          count: e.error.count,
+          firstAt: iso(e.error.firstAt),
+          lastAt: iso(e.error.lastAt),
+        };
+      }
+      for (const [socket, p] of e.pushes ?? []) {
+        c.pushes.push({
+          socket,
+          result: p.result,
+          at: iso(p.at),
+          ...(p.message ? { message: p.message } : {}),
+        });
+      }
+      certificates.push(c);
+    }
+    const responders: ResponderHealth[] = [...this.#responders].map(([url, r]) => ({
+      url,
+      up: r.failures < this.#downAfter,
+      ...(r.lastSuccess !== undefined ? { lastSuccess: iso(r.lastSuccess) } : {}),
+      consecutiveFailures: r.failures,
+      ...(r.latencies.length
+        ? { recentLatencySeconds: r.latencies.reduce((a, b) => a + b, 0) / r.latencies.length }
+        : {}),
+      ...(r.lastError ? { lastError: r.lastError } : {}),
+    }));
+    return {
+      format: 1,
+      source: "daemon",
+      generatedAt: iso(this.#clock.now()),
+      certificates,
+      responders,
+      ...(this.#scanSeconds !== undefined ? { scanDurationSeconds: this.#scanSeconds } : {}),
+    };
+  }
+
+  /**
+   * The counters since start, for metrics.
+   *
+   * @returns Fetches, fetch durations and pushes, as plain data.
+   */
+  counters(): HealthCounters {
+    const split = (key: string) => key.split("\n") as [string, string];
+    return {
+      fetches: [...this.#fetches].map(([k, count]) => {
+        const [responder, result] = split(k);
+        return { responder, result, count };
+      }),
+      fetchDurations: [...this.#durations].map(([host, h]) => ({
+        host,
+        buckets: this.#bounds.map((le, i) => ({ le, count: h.buckets[i] })),
+        sum: h.sum,
+        count: h.count,
+      })),
+      pushes: [...this.#pushCounts].map(([k, count]) => {
+        const [socket, result] = split(k);
+        return { socket, result, count };
+      }),
+    };
+  }
+}
