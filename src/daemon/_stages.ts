@@ -15,7 +15,18 @@ import type { Clock, Task } from "../scheduler/mod.ts";
 import { staplePathFor, type StapleStore } from "../staples/mod.ts";
 import { formatDelay } from "./_report.ts";
 import { DEFAULTS } from "../config/defaults.ts";
-import { fileRetryDelay, nextRenewalAt, renewalRetryDelay } from "./policy.ts";
+import {
+  downRetryAt,
+  fileRetryDelay,
+  nextRenewalAt,
+  renewalRetry,
+  renewalRetryDelay,
+} from "./policy.ts";
+import {
+  ResponderDownError,
+  ResponderFetchError,
+  type ResponderPool,
+} from "../ocsp/responders/mod.ts";
 import type {
   CertOutcome,
   CertSource,
@@ -44,6 +55,8 @@ export interface CertEntry {
   validUntil?: number;
   /** The next renewal may reuse the staple on disk (first renewal after a parse). */
   recycle: boolean;
+  /** The renewal queue (its responder's) its pending renewal is in. */
+  renewQueue?: string;
 }
 
 /** What a stage decided: what became of the certificate, and its next run. */
@@ -74,6 +87,8 @@ export function settingsOf(o: DaemonSettings): Settings {
     nonce: o.nonce ?? DEFAULTS.nonce,
     timeout: o.timeout ?? DEFAULTS.timeout,
     watch: o.watch ?? DEFAULTS.watch,
+    ocspProxy: o.ocspProxy ?? "",
+    ocspResponderOverride: o.ocspResponderOverride ?? [],
     logdir: o.logdir,
   };
 }
@@ -86,6 +101,8 @@ export interface StageContext<Socket> {
   store: StapleStore;
   cache: CertCache;
   fetch?: typeof fetch;
+  /** The responders (keep-alive, in-flight bound, breaker) renewals fetch through. */
+  pool?: ResponderPool;
   random: () => number;
   sink?: StapleSink<Socket>;
   stats: DaemonStats;
@@ -97,6 +114,8 @@ export interface StageContext<Socket> {
   ): CertOutcome<Socket>;
   push(entry: CertEntry, der: Uint8Array): void;
   changed(path: string): void;
+  /** Daemon: every responder of `entry` is down; it waits for their probes (re-queued on `up`). */
+  waitForResponders?(entry: CertEntry): void;
 }
 
 /**
@@ -217,15 +236,36 @@ export async function renewCert<Socket>(
       naming: ctx.sourceOf(entry).naming,
       cache: ctx.cache,
       fetch: ctx.fetch,
+      pool: ctx.pool,
       signal: task.signal,
     });
   } catch (err) {
     if (task.signal.aborted) return undefined;
     if (!(err instanceof StapledError)) throw err;
+    if (err instanceof ResponderDownError) {
+      // Every responder of this certificate is down: not its own failure.
+      // Its staple stays; it runs again at the breaker's next probe.
+      const outcome = ctx.outcome(entry, "failed", { error: err });
+      if (ctx.mode !== "daemon") return { outcome };
+      ctx.waitForResponders?.(entry);
+      const at = downRetryAt(err.retryAt, ctx.clock.now(), ctx.random);
+      log.debug("{reason}; waiting until {at}", {
+        cert: entry.path,
+        reason: err.reason,
+        at: new Date(at).toISOString(),
+      });
+      return { outcome, next: { queue: "renew", at }, logged: true };
+    }
     entry.urlIndex++; // each retry starts at the next OCSP URL
     entry.renewFailures++;
     ctx.stats.failures++;
-    const delay = renewalRetryDelay(entry.renewFailures, ctx.clock.now(), entry.validUntil);
+    const delay = renewalRetry({
+      failures: entry.renewFailures,
+      now: ctx.clock.now(),
+      validUntil: entry.validUntil,
+      retryAfterMs: err instanceof ResponderFetchError ? err.retryAfterMs : undefined,
+      random: ctx.random,
+    });
     return {
       outcome: ctx.outcome(entry, "failed", { error: err }),
       next: { queue: "renew", delay },

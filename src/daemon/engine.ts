@@ -34,8 +34,10 @@ import {
 } from "./_stages.ts";
 import type { CertOutcome, DaemonStats, EngineEvents, EngineMode, EngineOptions } from "./types.ts";
 import { Settlement } from "./_settle.ts";
+import { DEFAULT_RENEW_QUEUE, EngineResponders } from "./_responders.ts";
 
-type Queues = Record<Queue, null>;
+/** scan, parse, and one renew queue per responder (`renew <scheme://host:port>`). */
+type Queues = Record<string, null>;
 
 const log = getLogger(["stapled", "daemon"]);
 
@@ -80,6 +82,8 @@ export class Engine<Socket = unknown> {
   #idleWaiters: Array<() => void> = [];
   /** One-off and check modes: what is not settled yet, and the pushes in flight. */
   #settlement = new Settlement();
+  /** The responder pool, the per-responder renewal queues, the certificates waiting for one. */
+  #responders: EngineResponders;
 
   /** @param options Sources, mode, sink, store, clock, settings. */
   constructor(options: EngineOptions<Socket>) {
@@ -104,11 +108,17 @@ export class Engine<Socket = unknown> {
     });
     this.#addQueue("scan", 1, (task) => this.#scan(task));
     this.#addQueue("parse", 2, (task, entry) => parseCert(this.#context(), task, entry!));
-    this.#addQueue(
-      "renew",
-      this.#settings.renewalThreads,
-      (task, entry) => renewCert(this.#context(), task, entry!),
-    );
+    this.#responders = new EngineResponders(this.#settings, {
+      clock: this.#clock,
+      random: options.random ?? Math.random,
+      proxySettings: options.proxySettings,
+      fetch: options.fetch,
+      addQueue: (name) => this.#addRenewQueue(name),
+      requeue: (path, delay) => {
+        if (!this.#stopped && this.#mode === "daemon") this.#add("renew", path, { delay });
+      },
+    });
+    this.#addRenewQueue(DEFAULT_RENEW_QUEUE);
     this.#makeScanners();
   }
 
@@ -164,6 +174,7 @@ export class Engine<Socket = unknown> {
     const order = [...this.#table.entries.keys()];
     this.#updates.flush((paths) => paths.sort((a, b) => order.indexOf(a) - order.indexOf(b)));
     await this.#scheduler.close();
+    this.#responders.close();
   }
 
   /** Scans the cert paths now (SIGHUP, file system events). */
@@ -185,6 +196,7 @@ export class Engine<Socket = unknown> {
   ): Promise<void> {
     this.#options = { ...this.#options, ...options };
     this.#settings = settingsOf(this.#options);
+    this.#responders.reconfigure(this.#settings);
     this.#table.sources = this.#options.sources;
     await Promise.all(this.#watchers.splice(0).map((w) => w.close()));
     this.#makeScanners();
@@ -210,6 +222,7 @@ export class Engine<Socket = unknown> {
       new Promise((r) => (timer = this.#clock.setTimeout(() => r(undefined), graceMs))),
     ]);
     this.#clock.clearTimeout(timer);
+    this.#responders.close();
     this.#updates.cancel();
     await Promise.all(this.#watchers.splice(0).map((w) => w.close()));
     await this.#options.sink?.close();
@@ -236,7 +249,7 @@ export class Engine<Socket = unknown> {
   }
 
   #queuesBusy(): boolean {
-    return (["scan", "parse", "renew"] as const).some((q) => {
+    return ["scan", "parse", ...this.#responders.queueNames()].some((q) => {
       const s = this.#scheduler.stats(q);
       return s.waiting > 0 || s.running > 0;
     });
@@ -259,6 +272,8 @@ export class Engine<Socket = unknown> {
       store: this.#store,
       cache: this.#cache,
       fetch: this.#options.fetch,
+      pool: this.#responders.pool,
+      waitForResponders: (entry: CertEntry) => this.#responders.wait(entry),
       random: this.#options.random ?? Math.random,
       sink: this.#options.sink,
       stats: this.#stats,
@@ -272,8 +287,32 @@ export class Engine<Socket = unknown> {
     };
   }
 
+  /** A renewal queue (one per responder): `-t` renewals in flight in each. */
+  #addRenewQueue(name: string): void {
+    this.#addQueue(name, this.#settings.renewalThreads, (task, entry) => {
+      this.#responders.unwait(entry!);
+      return renewCert(this.#context(), task, entry!);
+    });
+  }
+
+  /** Adds a task; a renewal goes to the queue of the certificate's responder. */
+  #add(queue: Queue, path: string, when: { delay?: number; at?: number } = {}): void {
+    let name: string = queue;
+    const entry = queue === "renew" ? this.#table.entries.get(path) : undefined;
+    if (entry) {
+      name = this.#responders.queueOf(entry);
+      const before = entry.renewQueue;
+      if (before !== undefined && before !== name) {
+        const stale = this.#scheduler.pendingTask(before, path);
+        if (stale) this.#scheduler.cancel(stale);
+      }
+      entry.renewQueue = name;
+    }
+    this.#scheduler.add({ queue: name, subject: path, payload: null, ...when });
+  }
+
   #addQueue(
-    queue: Queue,
+    queue: string,
     concurrency: number,
     handler: (task: Task<null>, entry?: CertEntry) => Promise<Step<Socket> | undefined>,
   ): void {
@@ -303,22 +342,23 @@ export class Engine<Socket = unknown> {
    */
   #apply(task: Task<null>, step: Step<Socket> | undefined): void {
     const settles = this.#mode !== "daemon";
+    const stage = task.queue.startsWith(DEFAULT_RENEW_QUEUE) ? "renew" : task.queue;
     const next = step?.next;
     const outcome = step?.outcome;
     if (outcome) this.#events.emit("outcome", outcome);
     if (settles) {
       if (task.queue === "scan") {
         this.#settlement.scanned();
-      } else if (outcome || !next || next.queue === task.queue) {
+      } else if (outcome || !next || next.queue === stage) {
         this.#settlement.settle(String(task.subject));
       }
-      if (outcome || !next || next.queue === task.queue) return;
+      if (outcome || !next || next.queue === stage) return;
     } else if (outcome && !step?.logged) {
       this.#reporter.outcome(outcome, step?.note, step?.next?.at, step?.recovered);
     }
     if (next) {
       const { queue, delay, at } = next;
-      this.#scheduler.add({ queue, subject: task.subject, payload: null, delay, at });
+      this.#add(queue, String(task.subject), { delay, at });
     }
   }
 
@@ -364,9 +404,7 @@ export class Engine<Socket = unknown> {
         if (this.#mode !== "check") log.warn("{warning}", { warning: w });
       }
       this.#scanWarnings = warnings;
-      for (const [path, queue] of runs) {
-        this.#scheduler.add({ queue, subject: path, payload: null });
-      }
+      for (const [path, queue] of runs) this.#add(queue, path);
       if (this.#stats.scans === 1) {
         logFirstScan(this.#mode, this.#table.entries.size, this.#options.sources, this.#settings);
       }
@@ -391,6 +429,7 @@ export class Engine<Socket = unknown> {
   #forget(path: string): void {
     this.#scheduler.cancelSubject(path);
     this.#table.entries.delete(path);
+    this.#responders.forget(path);
     this.#reporter.clear(path);
     this.#settlement.settle(path);
     this.#options.sink?.forget(path);

@@ -18,9 +18,17 @@
  *   it expires.
  * - Retries after an unreadable certificate file: the same for 6 tries, then
  *   none (wait until the file changes).
+ * - {@linkcode renewalRetry}: the table's delay with a responder's
+ *   `Retry-After` honoured within the table's bounds, then spread up to 10 %
+ *   later at random (never sooner than the table), so 10,000 certificates of
+ *   a CA that was down do not retry in lockstep.
+ * - {@linkcode downRetryAt}: a certificate whose every responder is down
+ *   (circuit breaker) waits until the breaker's next probe, spread the same
+ *   way; that wait is not its own failure.
  *
  * @module
  */
+import { honourRetryAfter, jitter, MAX_RETRY_AFTER_MS } from "../ocsp/responders/mod.ts";
 
 /** Never refetch sooner than this after a successful fetch. */
 export const MIN_REFETCH_MS = 5 * 60_000;
@@ -129,4 +137,85 @@ export function fileRetryDelay(failures: number): number | undefined {
   if (failures <= 3) return Math.max(1, failures) * MINUTE;
   if (failures <= 6) return HOUR;
   return undefined;
+}
+
+/** Retries are spread up to this fraction later than the table says. */
+export const RETRY_SPREAD_FRACTION = 0.1;
+
+/**
+ * `delayMs` spread uniformly over [delayMs, delayMs x (1 + fraction)], with
+ * {@linkcode jitter}: never sooner than asked, so the table's steps are
+ * lower bounds.
+ */
+function later(delayMs: number, random: () => number, fraction = RETRY_SPREAD_FRACTION): number {
+  const centre = delayMs * (1 + fraction / 2);
+  return jitter(centre, { fraction: fraction / 2 / (1 + fraction / 2), random });
+}
+
+/** What the delay of a renewal retry depends on. */
+export interface RenewalRetryInput {
+  /** Consecutive failures so far (at least 1). */
+  failures: number;
+  /** Now, ms since the epoch. */
+  now: number;
+  /** The effective expiry of the staple on disk, if there is one. */
+  validUntil?: number;
+  /** The last answer's `Retry-After`, ms (503 or 429). */
+  retryAfterMs?: number;
+  /** A random number in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+/**
+ * The delay before a renewal retry: {@linkcode renewalRetryDelay}, a
+ * `Retry-After` honoured (never sooner than the table, never later than
+ * 12 h nor, while the staple on disk is valid, than half its remaining
+ * validity unless the table says so), then spread up to 10 % later.
+ *
+ * @param input Failures, now, the staple's expiry, the Retry-After, a random source.
+ * @returns Milliseconds to wait.
+ *
+ * @example The first retry of a 503 that asked for 10 minutes
+ * ```ts
+ * import { renewalRetry } from "./policy.ts";
+ * console.assert(renewalRetry({ failures: 1, now: 0, random: () => 0 }) === 60_000);
+ * console.assert(renewalRetry({ failures: 1, now: 0, random: () => 0.999 }) <= 66_000);
+ * console.assert(renewalRetry({ failures: 1, now: 0, retryAfterMs: 600_000, random: () => 0 }) === 600_000);
+ * ```
+ */
+export function renewalRetry(input: RenewalRetryInput): number {
+  const { failures, now, validUntil, retryAfterMs, random = Math.random } = input;
+  const table = renewalRetryDelay(failures, now, validUntil);
+  const maxMs = validUntil !== undefined && validUntil > now
+    ? Math.min(MAX_RETRY_AFTER_MS, Math.max(table, (validUntil - now) / 2))
+    : MAX_RETRY_AFTER_MS;
+  return later(honourRetryAfter(table, retryAfterMs, { maxMs }), random);
+}
+
+/**
+ * When a certificate whose every responder is down runs again: at the
+ * breaker's next probe, spread up to 10 % of the wait later (at least a
+ * second's spread), so the certificates waiting for one responder do not all
+ * come back in the same tick.
+ *
+ * @param retryAt When the breaker lets the next probe out, ms since the epoch.
+ * @param now Now, ms since the epoch.
+ * @param random A random number in [0, 1). @default Math.random
+ * @returns When to run it, ms since the epoch (never before `retryAt`).
+ *
+ * @example
+ * ```ts
+ * import { downRetryAt } from "./policy.ts";
+ * console.assert(downRetryAt(60_000, 0, () => 0) === 60_000);
+ * console.assert(downRetryAt(60_000, 0, () => 0.999) <= 66_000);
+ * ```
+ */
+export function downRetryAt(
+  retryAt: number,
+  now: number,
+  random: () => number = Math.random,
+): number {
+  const wait = Math.max(0, retryAt - now);
+  const spread = Math.max(1000, wait * RETRY_SPREAD_FRACTION);
+  return Math.round(retryAt + spread * Math.min(Math.max(random(), 0), 1));
 }

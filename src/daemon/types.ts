@@ -8,6 +8,7 @@ import type { CertBundle } from "../certs/mod.ts";
 import type { FindOptions } from "../finder/mod.ts";
 import type { HaproxyExtraFiles } from "../haproxy/config/mod.ts";
 import type { RenewResult } from "../renewer/mod.ts";
+import type { ProxySettings } from "../ocsp/responders/mod.ts";
 import type { Clock } from "../scheduler/mod.ts";
 import type { StapleNaming, StapleStore } from "../staples/mod.ts";
 
@@ -39,7 +40,7 @@ export interface StapleSink<Socket = unknown> {
 export interface DaemonSettings {
   /** Seconds between scans. @default DEFAULTS.refreshInterval */
   refreshInterval?: number;
-  /** Renewals in flight. @default DEFAULTS.renewalThreads */
+  /** Renewals in flight per responder (scheme, host, port). @default DEFAULTS.renewalThreads */
   renewalThreads?: number;
   /** Seconds of validity below which a staple is renewed. @default DEFAULTS.minimumValidity */
   minimumValidity?: number;
@@ -55,6 +56,10 @@ export interface DaemonSettings {
   logdir?: string;
   /** Watch the cert paths for changes (daemon mode only). @default DEFAULTS.watch */
   watch?: boolean;
+  /** A forward proxy for every OCSP request (`--ocsp-proxy`), over HTTP(S)_PROXY. @default none */
+  ocspProxy?: string;
+  /** `--ocsp-responder-override FROM=TO` rules, in order (see `parseResponderOverride`). @default [] */
+  ocspResponderOverride?: readonly string[];
 }
 
 /**
@@ -118,6 +123,8 @@ export interface EngineOptions<Socket = unknown> extends DaemonSettings {
   fetch?: typeof fetch;
   /** Random numbers for jitter. @default Math.random */
   random?: () => number;
+  /** Proxy settings of the environment. @default proxySettingsFromEnv() (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) */
+  proxySettings?: ProxySettings;
   /** Scheduler tick, ms. @default 1000 */
   tickMs?: number;
 }

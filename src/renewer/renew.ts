@@ -31,6 +31,7 @@ import {
   type StapleStore,
 } from "../staples/mod.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
+import { ResponderDownError, type ResponderPool } from "../ocsp/responders/mod.ts";
 import { readRevocation, recordRevocation } from "./_revocation.ts";
 
 const log = getLogger(["stapled", "renewer"]);
@@ -64,6 +65,12 @@ export interface RenewOptions {
   cache?: CertCache;
   /** The fetch implementation. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * The responders' pool (keep-alive, in-flight bound, circuit breaker,
+   * proxy, overrides): requests go through it instead of a bare fetch. A
+   * responder it knows is down fails at once, so the next OCSP URL is tried.
+   */
+  pool?: ResponderPool;
   /** Cancels the renewal (the certificate changed or the daemon stops). */
   signal?: AbortSignal;
 }
@@ -174,13 +181,18 @@ function newest(
   return b.thisUpdate.getTime() > a.thisUpdate.getTime() ? b : a;
 }
 
+/** Whether the down error `err` should replace `last` as the one thrown. */
+function soonerDown(err: ResponderDownError, last: unknown): boolean {
+  return last instanceof ResponderDownError && err.retryAt < last.retryAt;
+}
+
 /**
  * Makes sure `bundle` has a valid staple on disk.
  *
  * @param bundle The parsed certificate bundle.
  * @param options Policy, clock and HTTP settings.
  * @returns What was done, with the staple's response (status `good` or `revoked`).
- * @throws {StapledError} OcspFetchError, OcspResponderError or OcspBadResponse from the last URL tried when every URL failed; StapleWriteError when writing failed.
+ * @throws {StapledError} OcspFetchError, OcspResponderError or OcspBadResponse from the last URL tried when every URL failed (a ResponderDownError only when every URL's responder is down: the one probed soonest); StapleWriteError when writing failed.
  *
  * @example Staple a certificate, then reuse the staple
  * ```ts
@@ -281,13 +293,21 @@ export async function renewStaple(
     const url = urls[(first + i) % urls.length];
     const nonce = options.nonce ? makeNonce() : undefined;
     try {
-      const body = await fetchOcspResponse(url, encodeOcspRequest(certId, { nonce }), {
-        file: bundle.path,
-        timeoutMs: options.timeoutMs,
-        maxBytes: options.maxBytes,
-        fetch: options.fetch,
-        signal: options.signal,
-      });
+      const request = encodeOcspRequest(certId, { nonce });
+      const body = options.pool
+        ? await options.pool.fetchOcspResponse(url, request, {
+          file: bundle.path,
+          timeoutMs: options.timeoutMs,
+          maxBytes: options.maxBytes,
+          signal: options.signal,
+        })
+        : await fetchOcspResponse(url, request, {
+          file: bundle.path,
+          timeoutMs: options.timeoutMs,
+          maxBytes: options.maxBytes,
+          fetch: options.fetch,
+          signal: options.signal,
+        });
       const response = await validateOcspResponse(body, context(nonce));
       checkSize(bundle, response);
       checkNotOlder(bundle, response, onDisk);
@@ -310,8 +330,13 @@ export async function renewStaple(
     } catch (err) {
       if (options.signal?.aborted) throw err;
       if (err instanceof StapledError && err.kind === "StapleWriteError") throw err;
-      lastError = err;
-      if (i < urls.length - 1) {
+      // A responder known to be down is no answer: the error thrown is a
+      // down one only when every URL was down (the soonest probe first).
+      const down = err instanceof ResponderDownError;
+      if (!down || lastError === undefined || soonerDown(err, lastError)) lastError = err;
+      if (down) {
+        log.debug("{reason}; trying the next OCSP URL", { cert: bundle.path, reason: err.reason });
+      } else if (i < urls.length - 1) {
         log.warn("{reason}; trying the next OCSP URL", {
           cert: bundle.path,
           reason: err instanceof StapledError ? err.reason : describeError(err),

@@ -374,6 +374,37 @@ export class ResponderPool implements Disposable {
   }
 
   /**
+   * The responder (`scheme://host:port`) the requests for `url` go to, after
+   * the overrides: what a scheduler keeps its per-responder queues by.
+   *
+   * @param url A responder URL from a certificate.
+   * @returns Its responder's id, or undefined when an override disables it or it is no http(s) URL.
+   *
+   * @example Two paths, one responder; an override moves it
+   * ```ts
+   * import { ResponderPool } from "./pool.ts";
+   * import { parseResponderOverride } from "./override.ts";
+   *
+   * using pool = new ResponderPool({
+   *   proxySettings: {},
+   *   overrides: [parseResponderOverride("ocsp.b.test=http://mirror.test:8080")],
+   * });
+   * console.assert(pool.responderId("http://ocsp.a.test/r3") === "http://ocsp.a.test:80");
+   * console.assert(pool.responderId("http://ocsp.b.test/x") === "http://mirror.test:8080");
+   * ```
+   */
+  responderId(url: string): string | undefined {
+    const target = overrideResponder(url, this.#overrides);
+    if (target === null) return undefined;
+    try {
+      const key = responderKey(target);
+      return key.scheme === "http" || key.scheme === "https" ? key.id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * The state of every responder asked so far.
    *
    * @returns One status per responder, in the order first asked.
