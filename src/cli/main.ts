@@ -18,6 +18,7 @@ import { runOneOff } from "./one_off.ts";
 import { daemonize, type DaemonReadiness, takeDaemonReadiness } from "../service/daemonize.ts";
 import { Pidfile } from "../service/pidfile.ts";
 import { UpdateHook } from "../service/on_update.ts";
+import { checkResponderOptions } from "../ocsp/responders/mod.ts";
 
 const log = getLogger(["stapled", "main"]);
 
@@ -56,6 +57,7 @@ export async function main(args: string[]): Promise<number> {
     cli = parseCommandLine(args);
     if (cli.exit !== undefined) return cli.exit;
     config = await loadConfig(cli);
+    checkResponderOptions(config);
     if (config.certPaths.length === 0 && config.haproxyConfig.length === 0) {
       throw new ConfigError(
         "",
@@ -102,6 +104,8 @@ export async function main(args: string[]): Promise<number> {
         goodOnly: config.goodOnly,
         nonce: config.nonce,
         timeout: config.timeout,
+        ocspProxy: config.ocspProxy,
+        ocspResponderOverride: config.ocspResponderOverride,
         sink,
         onStaplesChanged: hook && ((paths) => hook.notify(paths)),
       });
@@ -114,7 +118,11 @@ export async function main(args: string[]): Promise<number> {
       return await runDaemon({
         config,
         resolved,
-        reloadConfig: () => loadConfig(cli),
+        reloadConfig: async () => {
+          const next = await loadConfig(cli);
+          checkResponderOptions(next);
+          return next;
+        },
         sink,
         onStaplesChanged: hook && ((paths) => hook.notify(paths)),
       });

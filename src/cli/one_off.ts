@@ -1,13 +1,15 @@
 /**
  * One-off mode (`--one-off`, `--one-shot`): the engine run until every
- * certificate is settled (one scan, at most `-t` renewals in flight, nothing
- * retried), one line printed per certificate, and whether all of them hold
- * a valid staple.
+ * certificate is settled (one scan, at most `-t` renewals in flight per
+ * responder, nothing retried; a responder marked down is asked no more, its
+ * certificates fail at once as "responder down"), one line printed per
+ * certificate, and whether all of them hold a valid staple.
  *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
 import { describeError, StapledError } from "../errors/mod.ts";
+import { ResponderDownError, ResponderFetchError } from "../ocsp/responders/mod.ts";
 import type { RenewResult } from "../renewer/mod.ts";
 import {
   type CertOutcome,
@@ -31,6 +33,8 @@ export interface OneOffOutcome {
   line: string;
   /** The renewal's result, when there was one. */
   result?: RenewResult;
+  /** Failed because every responder of the certificate was down (not asked). */
+  down?: boolean;
 }
 
 /** Summary of a one-off run. */
@@ -86,6 +90,12 @@ function toOneOff(o: CertOutcome): OneOffOutcome {
     return { path, status: "stapled", line, result };
   }
   const err = o.error;
+  if (err instanceof ResponderDownError) {
+    const cause = err.cause instanceof ResponderFetchError ? err.cause.reason : "failed repeatedly";
+    const line =
+      `${path}: FAILED: responder down (${err.responder}): ${cause}; not asked again in this run`;
+    return { path, status: "failed", line, down: true };
+  }
   const reason = err instanceof StapledError ? err.message : describeError(err, path);
   if (!(err instanceof StapledError)) {
     log.error("unexpected error: {stack}", { cert: path, stack: (err as Error)?.stack });
@@ -129,13 +139,14 @@ export async function runOneOff<Socket>(
   const outcomes = [...engine.certificates()].flatMap((p) => byPath.get(p) ?? []);
   const count = (s: OneOffOutcome["status"]) => outcomes.filter((o) => o.status === s).length;
   log.info(
-    "{total} certificate(s): {stapled} stapled, {skipped} without OCSP URL, {revoked} revoked, {failed} failed",
+    "{total} certificate(s): {stapled} stapled, {skipped} without OCSP URL, {revoked} revoked, {failed} failed, {down} responder down",
     {
       total: outcomes.length,
       stapled: count("stapled"),
       skipped: count("skipped"),
       revoked: count("revoked"),
-      failed: count("failed"),
+      failed: outcomes.filter((o) => o.status === "failed" && !o.down).length,
+      down: outcomes.filter((o) => o.down).length,
     },
   );
   const failed = outcomes.some((o) => o.status === "failed" || o.status === "revoked");

@@ -198,6 +198,25 @@ export const OPTIONS = [
     help: "OCSP HTTP timeout, connect and body",
   },
   {
+    name: "ocsp-proxy",
+    type: "string",
+    arg: "URL",
+    group: RENEWAL,
+    field: "ocspProxy",
+    help:
+      "send every OCSP request through this http(s) forward proxy (else HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply)",
+  },
+  {
+    name: "ocsp-responder-override",
+    type: "list",
+    arg: "FROM=TO...",
+    group: RENEWAL,
+    default: [],
+    field: "ocspResponderOverride",
+    help:
+      "send a responder's requests elsewhere: FROM a URL prefix or host[:port], TO an http(s) URL (empty: never ask it); repeatable",
+  },
+  {
     name: "nonce",
     type: "boolean",
     group: RENEWAL,

@@ -74,6 +74,8 @@ export function daemonSettings(config: StapledConfig): Omit<DaemonOptions, "sour
     timeout: config.timeout,
     logdir: config.logdir,
     watch: config.watch,
+    ocspProxy: config.ocspProxy,
+    ocspResponderOverride: config.ocspResponderOverride,
   };
 }
 

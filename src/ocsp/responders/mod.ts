@@ -10,6 +10,7 @@ export * from "./breaker.ts";
 export * from "./errors.ts";
 export * from "./jitter.ts";
 export * from "./key.ts";
+export * from "./options.ts";
 export * from "./override.ts";
 export * from "./pool.ts";
 export * from "./proxy.ts";
