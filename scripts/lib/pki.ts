@@ -134,6 +134,8 @@ export interface IssueOptions {
   notAfter?: Date;
   /** OCSP URLs for the authorityInfoAccess extension. @default none */
   ocspUrls?: string[];
+  /** caIssuers URLs for the authorityInfoAccess extension. @default none */
+  caIssuersUrls?: string[];
   /** Extended key usages. */
   ekus?: string[];
   /** Mark the certificate as a CA. @default false */
@@ -221,10 +223,11 @@ export class TestCa extends Issued {
         new x509.Extension(options.criticalExtension, true, new Uint8Array([0x05, 0x00])),
       );
     }
-    if (options.ocspUrls?.length) {
+    if (options.ocspUrls?.length || options.caIssuersUrls?.length) {
       extensions.push(
         new x509.AuthorityInfoAccessExtension({
-          ocsp: options.ocspUrls.map((u) => new x509.GeneralName("url", u)),
+          ocsp: (options.ocspUrls ?? []).map((u) => new x509.GeneralName("url", u)),
+          caIssuers: (options.caIssuersUrls ?? []).map((u) => new x509.GeneralName("url", u)),
         }),
       );
     }

@@ -39,16 +39,27 @@ async function refusedStapleNote(
 async function lineOf(o: CertOutcome<HaproxySocketAddress>): Promise<[string, boolean]> {
   const files = haproxyStapleFiles(o.path, o.source);
   if (o.status === "skipped") return [`  ${o.path}: no OCSP URL, skipped`, false];
-  if (o.status === "parsed" && o.bundle) {
+  if (o.status === "parsed" && (o.bundle || o.issuerFetch)) {
     const sockets = [...new Set(o.sockets.map(formatSocketAddress))];
-    const via = sockets.length ? `; pushed to ${sockets.join(", ")}` : "; not pushed";
-    const issuer = o.bundle.issuerSource === "bundle" ? "in the bundle" : `in ${files.issuerFile}`;
+    const via = o.source.haproxyUpdates
+      ? "; not pushed (HAProxy updates it)"
+      : sockets.length
+      ? `; pushed to ${sockets.join(", ")}${
+        o.source.haproxyPath ? ` as ${o.source.haproxyPath}` : ""
+      }`
+      : "; not pushed";
     const decision = files.decision ? ` (${files.decision})` : "";
-    const urls = o.bundle.ocspUrls.join(", ");
-    return [
-      `  ${o.path}: OCSP ${urls}; issuer ${issuer}; staple ${files.staple}${decision}${via}`,
-      false,
-    ];
+    const fetch = o.issuerFetch;
+    const what = fetch
+      ? `issuer would be fetched from ${fetch.url} and written to ${fetch.file}`
+      : `OCSP ${o.bundle!.ocspUrls.join(", ")}; issuer ${
+        o.issuerDirFile
+          ? `in ${o.issuerDirFile} (issuers-chain-path)`
+          : o.bundle!.issuerSource === "bundle"
+          ? "in the bundle"
+          : `in ${o.source.issuerFile ?? files.issuerFile}`
+      }`;
+    return [`  ${o.path}: ${what}; staple ${files.staple}${decision}${via}`, false];
   }
   const reason = o.error instanceof StapledError ? o.error.reason : describeError(o.error);
   return [`  ${o.path}: ERROR: ${reason}${await refusedStapleNote(o.error, files)}`, true];
@@ -103,6 +114,17 @@ export async function checkConfig(
     const [line, problem] = await lineOf(outcome);
     if (problem) problems++;
     print(line);
+  }
+  const updated = [...outcomes.values()].filter((o) => o.source.haproxyUpdates);
+  if (updated.length) {
+    print(
+      "HAProxy also updates these in memory (ocsp-update); stapled keeps their files fresh and does not push them:",
+    );
+    for (const o of updated) {
+      print(
+        `  ${o.path}: ${o.source.haproxyUpdates!.setting} at ${o.source.haproxyUpdates!.origin}`,
+      );
+    }
   }
   print("sockets:");
   for (const name of resolved.sockets.keys()) print(`  ${name}`);

@@ -104,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
         goodOnly: config.goodOnly,
         nonce: config.nonce,
         timeout: config.timeout,
+        fetchIssuer: config.fetchIssuer,
         ocspProxy: config.ocspProxy,
         ocspResponderOverride: config.ocspResponderOverride,
         sink,

@@ -78,7 +78,9 @@ function toOneOff(o: CertOutcome): OneOffOutcome {
     const what = result.written.length === 0
       ? "empty staple written (--good-only)"
       : "revoked response stapled";
-    const line = `${path}: REVOKED since ${res.revocationTime?.toISOString()}${reason} (${what})`;
+    const fetched = o.issuerFetch?.fetched ? ` (issuer fetched from ${o.issuerFetch.url})` : "";
+    const line =
+      `${path}: REVOKED since ${res.revocationTime?.toISOString()}${reason} (${what})${fetched}`;
     log.error("{message}", { cert: path, message: line.slice(path.length + 2) });
     return { path, status: "revoked", line, result };
   }
@@ -86,7 +88,9 @@ function toOneOff(o: CertOutcome): OneOffOutcome {
     const how = result.action === "recycled"
       ? "existing staple reused"
       : `fetched from ${result.url}`;
-    const line = `${path}: good, valid until ${result.response.expiresAt.toISOString()} (${how})`;
+    const fetched = o.issuerFetch?.fetched ? ` (issuer fetched from ${o.issuerFetch.url})` : "";
+    const line =
+      `${path}: good, valid until ${result.response.expiresAt.toISOString()} (${how})${fetched}`;
     return { path, status: "stapled", line, result };
   }
   const err = o.error;

@@ -225,6 +225,16 @@ export const OPTIONS = [
     help: "send a nonce with OCSP requests and require it back",
   },
   {
+    name: "no-fetch-issuer",
+    type: "boolean",
+    group: RENEWAL,
+    default: false,
+    field: "fetchIssuer",
+    negates: true,
+    help:
+      "do not fetch a missing issuer from the certificate's caIssuers URL (written as <crt>.issuer)",
+  },
+  {
     name: "one-off",
     type: "boolean",
     group: PROCESS,

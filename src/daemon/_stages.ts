@@ -6,13 +6,14 @@
  *
  * @module
  */
-import { type CertBundle, type CertCache, hasOcsp, readBundle } from "../certs/mod.ts";
+import { type CertBundle, type CertCache, hasOcsp } from "../certs/mod.ts";
 import { StapledError } from "../errors/mod.ts";
 import { getLogger } from "@logtape/logtape";
-import { type HaproxyExtraFiles, haproxyStapleFiles } from "../haproxy/config/mod.ts";
+import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import type { Clock, Task } from "../scheduler/mod.ts";
-import { staplePathFor, type StapleStore } from "../staples/mod.ts";
+import type { StapleStore } from "../staples/mod.ts";
+import { readBundleWithIssuer } from "./_issuer.ts";
 import { formatDelay } from "./_report.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import {
@@ -33,6 +34,7 @@ import type {
   DaemonSettings,
   DaemonStats,
   EngineMode,
+  IssuerFetch,
   StapleSink,
 } from "./types.ts";
 
@@ -55,6 +57,10 @@ export interface CertEntry {
   validUntil?: number;
   /** The next renewal may reuse the staple on disk (first renewal after a parse). */
   recycle: boolean;
+  /** The issuer file to push with, when it is not `<crt>.issuer` (named, or in issuers-chain-path). */
+  issuerFile?: string;
+  /** The issuer was fetched from the caIssuers URL when the file was last read. */
+  issuerFetch?: IssuerFetch;
   /** The renewal queue (its responder's) its pending renewal is in. */
   renewQueue?: string;
 }
@@ -87,6 +93,7 @@ export function settingsOf(o: DaemonSettings): Settings {
     nonce: o.nonce ?? DEFAULTS.nonce,
     timeout: o.timeout ?? DEFAULTS.timeout,
     watch: o.watch ?? DEFAULTS.watch,
+    fetchIssuer: o.fetchIssuer ?? DEFAULTS.fetchIssuer,
     ocspProxy: o.ocspProxy ?? "",
     ocspResponderOverride: o.ocspResponderOverride ?? [],
     logdir: o.logdir,
@@ -132,15 +139,17 @@ export async function parseCert<Socket>(
   entry: CertEntry,
 ): Promise<Step<Socket> | undefined> {
   const path = entry.path;
-  const source = ctx.sourceOf(entry) as { extraFiles?: HaproxyExtraFiles };
-  let bundle;
+  const source = ctx.sourceOf(entry);
+  let read;
   try {
-    const { issuerFile, issuerHint } = haproxyStapleFiles(path, source);
-    bundle = await readBundle(path, {
+    read = await readBundleWithIssuer(path, source, {
       cache: ctx.cache,
-      now: new Date(ctx.clock.now()),
-      issuerFile,
-      issuerHint,
+      clock: ctx.clock,
+      check: ctx.mode === "check",
+      fetchIssuer: ctx.settings.fetchIssuer,
+      timeoutMs: ctx.settings.timeout * 1000,
+      fetch: ctx.fetch,
+      signal: task.signal,
     });
   } catch (err) {
     if (!(err instanceof StapledError)) throw err;
@@ -167,6 +176,10 @@ export async function parseCert<Socket>(
   }
   if (task.signal.aborted) return undefined;
   entry.fileFailures = 0;
+  const { bundle, issuerFetch, issuerDirFile } = read;
+  entry.issuerFetch = issuerFetch;
+  entry.issuerFile = issuerDirFile ?? source.issuerFile;
+  if (!bundle) return { outcome: ctx.outcome(entry, "parsed", { issuerFetch }) };
   if (!hasOcsp(bundle)) {
     if (ctx.mode !== "check") {
       ctx.sink?.forget(path);
@@ -174,7 +187,14 @@ export async function parseCert<Socket>(
     }
     return { outcome: ctx.outcome(entry, "skipped", {}) };
   }
-  if (ctx.mode === "check") return { outcome: ctx.outcome(entry, "parsed", { bundle }) };
+  if (ctx.mode === "check") {
+    return {
+      outcome: ctx.outcome(entry, "parsed", {
+        bundle,
+        ...(issuerDirFile ? { issuerDirFile } : {}),
+      }),
+    };
+  }
   entry.bundle = bundle;
   return { next: { queue: "renew" } };
 }
@@ -188,7 +208,7 @@ async function removeStaleStaple<Socket>(
   ctx: StageContext<Socket>,
   entry: CertEntry,
 ): Promise<void> {
-  const staple = staplePathFor(entry.path, ctx.sourceOf(entry).naming);
+  const staple = haproxyStapleFiles(entry.path, ctx.sourceOf(entry)).staple;
   try {
     if (await ctx.store.remove(staple)) {
       log.info("removed {staple}, the staple of the certificate this file held before", {
@@ -234,6 +254,7 @@ export async function renewCert<Socket>(
       timeoutMs: settings.timeout * 1000,
       firstUrl: entry.urlIndex,
       naming: ctx.sourceOf(entry).naming,
+      staplePath: haproxyStapleFiles(entry.path, ctx.sourceOf(entry)).staple,
       cache: ctx.cache,
       fetch: ctx.fetch,
       pool: ctx.pool,

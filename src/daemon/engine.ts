@@ -20,6 +20,7 @@ import { Emitter } from "./_events.ts";
 import { logFirstScan, Reporter, reportUnexpected } from "./_report.ts";
 import { CertTable } from "./_table.ts";
 import { scanPass } from "./_scan.ts";
+import { pushGroups } from "./_push.ts";
 import { watchSources } from "./_watch.ts";
 import { UpdateBatcher } from "./_updates.ts";
 import {
@@ -279,7 +280,10 @@ export class Engine<Socket = unknown> {
       stats: this.#stats,
       sourceOf: (entry: CertEntry) => this.#table.sourceOf(entry),
       outcome: (entry: CertEntry, status: CertOutcome["status"], more: Partial<CertOutcome>) =>
-        this.#table.outcome(entry, status, more),
+        this.#table.outcome(entry, status, {
+          ...(entry.issuerFetch?.fetched && more.result ? { issuerFetch: entry.issuerFetch } : {}),
+          ...more,
+        }),
       push: (entry: CertEntry, der: Uint8Array) => this.#push(entry, der),
       changed: (path: string) => {
         if (this.#events.has("staplesChanged")) this.#updates.add(path);
@@ -419,11 +423,11 @@ export class Engine<Socket = unknown> {
 
   #push(entry: CertEntry, der: Uint8Array): void {
     const sink = this.#options.sink;
-    const sockets = this.#table.socketsOf(entry);
-    if (!sink || sockets.length === 0 || der.length === 0) return;
-    const push = sink.push(entry.path, der, sockets).catch(() => {});
-    if (this.#mode === "daemon") return;
-    this.#settlement.track(push);
+    if (!sink || der.length === 0) return;
+    for (const { sockets, options } of pushGroups(this.#table.sources, entry)) {
+      const push = sink.push(entry.path, der, sockets, options).catch(() => {});
+      if (this.#mode !== "daemon") this.#settlement.track(push);
+    }
   }
 
   #forget(path: string): void {

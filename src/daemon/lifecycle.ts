@@ -74,6 +74,7 @@ export function daemonSettings(config: StapledConfig): Omit<DaemonOptions, "sour
     timeout: config.timeout,
     logdir: config.logdir,
     watch: config.watch,
+    fetchIssuer: config.fetchIssuer,
     ocspProxy: config.ocspProxy,
     ocspResponderOverride: config.ocspResponderOverride,
   };

@@ -13,7 +13,7 @@
 import type { CertSource } from "./types.ts";
 import { type HaproxySocketAddress, parseSocketAddress } from "../haproxy/address.ts";
 import { formatSocketAddress } from "../haproxy/address.ts";
-import { readHaproxyConfigs } from "../haproxy/config/mod.ts";
+import { type HaproxyCertEntry, readHaproxyConfigs } from "../haproxy/config/mod.ts";
 import type { StapledConfig } from "../config/config.ts";
 
 /** Certificate sources and what reading the HAProxy configurations said. */
@@ -26,6 +26,25 @@ export interface ResolvedSources {
   warnings: string[];
   /** HAProxy configuration and crt-list files read (watched for changes). */
   files: string[];
+}
+
+/**
+ * What a HAProxy configuration says of one certificate beyond its path:
+ * its crt-store line, named staple and issuer files, HAProxy's own updater,
+ * `issuers-chain-path`, and, for a crt-store certificate, its runtime API
+ * name (`@web/k1.pem`; other certificates are found by path in
+ * `show ssl cert`). Absent fields are left out, so such entries group as
+ * before.
+ */
+function haproxyFilesOf(entry: HaproxyCertEntry): Partial<CertSource<HaproxySocketAddress>> {
+  const files: Partial<CertSource<HaproxySocketAddress>> = {};
+  if (entry.crtStore) files.crtStore = entry.crtStore;
+  if (entry.stapleFile !== undefined) files.stapleFile = entry.stapleFile;
+  if (entry.issuerFile !== undefined) files.issuerFile = entry.issuerFile;
+  if (entry.haproxyUpdates) files.haproxyUpdates = entry.haproxyUpdates;
+  if (entry.issuersChainPath !== undefined) files.issuersChainPath = entry.issuersChainPath;
+  if (entry.crtStore && entry.kind === "file") files.haproxyPath = entry.haproxyPath;
+  return files;
 }
 
 /** Options of {@linkcode resolveSources}. */
@@ -76,6 +95,12 @@ export async function resolveSources(
       source.naming ?? "append",
       source.find,
       source.extraFiles,
+      source.crtStore,
+      source.stapleFile,
+      source.issuerFile,
+      source.haproxyUpdates,
+      source.issuersChainPath,
+      source.haproxyPath,
     ]);
     const group = groups.get(key);
     if (group) group.paths.push(path);
@@ -105,6 +130,7 @@ export async function resolveSources(
           sockets: own,
           naming: entry.stapleNaming,
           extraFiles: entry.extraFiles,
+          ...haproxyFilesOf(entry),
         });
       }
       if (result.certs.length === 0) {

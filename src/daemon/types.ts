@@ -6,7 +6,11 @@
  */
 import type { CertBundle } from "../certs/mod.ts";
 import type { FindOptions } from "../finder/mod.ts";
-import type { HaproxyExtraFiles } from "../haproxy/config/mod.ts";
+import type {
+  HaproxyCrtStoreLoad,
+  HaproxyExtraFiles,
+  HaproxyOcspUpdate,
+} from "../haproxy/config/mod.ts";
 import type { RenewResult } from "../renewer/mod.ts";
 import type { ProxySettings } from "../ocsp/responders/mod.ts";
 import type { Clock } from "../scheduler/mod.ts";
@@ -24,12 +28,47 @@ export interface CertSource<Socket = unknown> {
   naming?: StapleNaming;
   /** HAProxy's `ssl-load-extra-files` for these certificates (where the issuer may come from). */
   extraFiles?: HaproxyExtraFiles;
+  /** The crt-store `load` line the certificate comes from (HAProxy 3.0+; `HaproxyCertEntry.crtStore`). */
+  crtStore?: HaproxyCrtStoreLoad;
+  /** The staple file the configuration names (`ocsp <file>`), instead of `<crt>.ocsp`. */
+  stapleFile?: string;
+  /** The issuer file the configuration names (`issuer <file>`), instead of `<crt>.issuer`. */
+  issuerFile?: string;
+  /** HAProxy's own OCSP updater refreshes these in memory: staples are written, never pushed. */
+  haproxyUpdates?: HaproxyOcspUpdate;
+  /** HAProxy's global `issuers-chain-path` for these certificates. */
+  issuersChainPath?: string;
+  /** HAProxy's runtime API name of the certificate (crt-store: `@web/k1.pem`); found by path when absent. */
+  haproxyPath?: string;
+}
+
+/** How a staple is pushed: what the runtime client needs beyond the certificate path. */
+export interface StaplePushOptions {
+  /** HAProxy's name of the certificate (`show ssl cert`), when it is not the file's path. */
+  runtimeName?: string;
+  /** The file holding the issuer, for a bundle without it (a bootstrap transaction sends it). */
+  issuerFile?: string;
+}
+
+/** The issuer of a bundle fetched (or, in check mode, to be fetched) from its caIssuers URL. */
+export interface IssuerFetch {
+  /** The leaf's caIssuers URL. */
+  url: string;
+  /** The issuer file written (where HAProxy reads it). */
+  file: string;
+  /** False in check mode: nothing was fetched. */
+  fetched: boolean;
 }
 
 /** Receives staples for HAProxy; the engine does not wait for it (but a one-off run does, at its end). */
 export interface StapleSink<Socket = unknown> {
-  /** A new staple for `certPath`, to push to `sockets`. */
-  push(certPath: string, der: Uint8Array, sockets: readonly Socket[]): Promise<unknown>;
+  /** A new staple for `certPath`, to push to `sockets` (`options`: its runtime name and issuer). */
+  push(
+    certPath: string,
+    der: Uint8Array,
+    sockets: readonly Socket[],
+    options?: StaplePushOptions,
+  ): Promise<unknown>;
   /** `certPath` is gone; stop re-pushing it. */
   forget(certPath: string): void;
   /** Closes the sockets. */
@@ -56,6 +95,8 @@ export interface DaemonSettings {
   logdir?: string;
   /** Watch the cert paths for changes (daemon mode only). @default DEFAULTS.watch */
   watch?: boolean;
+  /** Fetch a missing issuer from the leaf's caIssuers URL. @default DEFAULTS.fetchIssuer */
+  fetchIssuer?: boolean;
   /** A forward proxy for every OCSP request (`--ocsp-proxy`), over HTTP(S)_PROXY. @default none */
   ocspProxy?: string;
   /** `--ocsp-responder-override FROM=TO` rules, in order (see `parseResponderOverride`). @default [] */
@@ -85,8 +126,12 @@ export interface CertOutcome<Socket = unknown> {
   status: "stapled" | "revoked" | "skipped" | "parsed" | "failed";
   /** The renewal's result (`stapled`, `revoked`). */
   result?: RenewResult;
-  /** The bundle (`parsed`). */
+  /** The bundle (`parsed`; absent when its issuer would be fetched, see `issuerFetch`). */
   bundle?: CertBundle;
+  /** The issuer was fetched from the leaf's caIssuers URL (check mode: would be). */
+  issuerFetch?: IssuerFetch;
+  /** The issuer came from this file of HAProxy's `issuers-chain-path`. */
+  issuerDirFile?: string;
   /** Why (`failed`): a StapledError, or anything unexpected. */
   error?: unknown;
   /** The first source listing the file (its staple naming and extra files). */

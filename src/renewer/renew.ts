@@ -61,6 +61,12 @@ export interface RenewOptions {
   firstUrl?: number;
   /** How staple files are named. @default "append" */
   naming?: StapleNaming;
+  /**
+   * The staple file, when the configuration names it (`ocsp <file>` on a
+   * crt-store `load` line: `haproxyStapleFiles().staple`).
+   * @default staplePathFor(bundle.path, naming)
+   */
+  staplePath?: string;
   /** Cache for responder certificates. */
   cache?: CertCache;
   /** The fetch implementation. @default globalThis.fetch */
@@ -247,7 +253,7 @@ export async function renewStaple(
     goodOnly = DEFAULTS.goodOnly,
     naming = "append",
   } = options;
-  const staplePath = staplePathFor(bundle.path, naming);
+  const staplePath = options.staplePath ?? staplePathFor(bundle.path, naming);
   const certId = await certIdFor(bundle.issuer, bundle.leaf.serial);
   const context = (nonce?: Uint8Array): ValidationContext => ({
     file: bundle.path,

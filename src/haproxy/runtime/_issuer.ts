@@ -23,6 +23,13 @@ export interface StapleIssuerOptions {
    * @default `<crt>.issuer`, else `<crt minus .crt>.issuer` (`ssl-load-extra-del-ext`)
    */
   issuerFile?: string;
+  /**
+   * HAProxy's name for the certificate when it is not a path HAProxy lists
+   * for the file: a crt-store certificate's `@<store>/<name>` (HAProxy 3.0+;
+   * `HaproxyCertEntry.haproxyPath`). Used as is in the transaction.
+   * @default the file `show ssl cert` lists that is the certificate (same or real path)
+   */
+  runtimeName?: string;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface PushStapleOptions {
    * holds it or none is known. Asked only when a transaction is needed.
    */
   issuer?: (loaded: string) => Promise<string | undefined>;
+  /** HAProxy's name for the certificate (a crt-store `@store/name`), instead of finding it by path. */
+  runtimeName?: string;
 }
 
 /** Reply to an accepted `set ssl ocsp-response` (also for a revoked status). */
@@ -101,11 +103,18 @@ export async function pushStaple(
   if (!CERT_ID_UNKNOWN_REGEXP.test(reply)) throw refused(certPath, reply);
 
   const listing = parseShowSslCert(await send("show ssl cert"));
-  const loaded = await findLoadedCertPath(listing.files, certPath, options.realPath);
+  const { runtimeName } = options;
+  const loaded = runtimeName === undefined
+    ? await findLoadedCertPath(listing.files, certPath, options.realPath)
+    : listing.files.includes(runtimeName)
+    ? runtimeName
+    : undefined;
   if (loaded === undefined) {
     throw new StapleAdderBadResponse(
       certPath,
-      `${reply}\n'show ssl cert' lists no file that is ${certPath}`,
+      `${reply}\n'show ssl cert' lists no ${
+        runtimeName === undefined ? `file that is ${certPath}` : `certificate ${runtimeName}`
+      }`,
     );
   }
   if (listing.transaction !== null) {

@@ -219,6 +219,7 @@ export class HaproxyRuntimeClient {
         {
           realPath,
           abortOpenTransaction,
+          runtimeName: options.runtimeName,
           issuer: (loaded) => issuerToSend(certPath, loaded, options, readFile),
         },
       );
