@@ -88,6 +88,19 @@ async function issuerInDirectory(
  * @param options Cache, clock, mode, fetch settings.
  * @returns The bundle and where its issuer came from.
  * @throws {StapledError} As `readBundle()`; `CertIssuerMissing` also when the caIssuers URL cannot be fetched now or the issuer file would not be read by HAProxy; `CertValidationError` when the caIssuers answer is not the leaf's issuer.
+ *
+ * @example A file that is not there
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readBundleWithIssuer } from "./_issuer.ts";
+ * import { CertCache } from "../certs/mod.ts";
+ * import { systemClock } from "../scheduler/mod.ts";
+ * const options = { cache: new CertCache(), clock: systemClock, check: true, fetchIssuer: true, timeoutMs: 1000 };
+ * await assert.rejects(
+ *   readBundleWithIssuer("/nonexistent/site.pem", { paths: [] }, options),
+ *   (err: Error) => err.message.startsWith("/nonexistent/site.pem: cannot read certificate file"),
+ * );
+ * ```
  */
 export async function readBundleWithIssuer(
   path: string,

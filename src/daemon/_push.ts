@@ -23,6 +23,20 @@ export interface PushGroup<Socket> {
  * @param sources The engine's sources.
  * @param entry The certificate.
  * @returns The pushes, in source order (none when every source's HAProxy updates it).
+ *
+ * @example A crt-store certificate, and the same file where HAProxy updates it itself
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pushGroups } from "./_push.ts";
+ * const sources = [
+ *   { paths: ["/c/k1.pem"], sockets: ["a.sock"], haproxyPath: "@web/k1.pem" },
+ *   { paths: ["/c/k1.pem"], sockets: ["b.sock"], haproxyUpdates: { origin: "h.cfg:9", setting: "ocsp-update on" } },
+ * ];
+ * const entry = { path: "/c/k1.pem", sources: new Set([0, 1]), fileFailures: 0, renewFailures: 0, urlIndex: 0, recycle: false };
+ * assert.deepEqual(pushGroups(sources, entry), [
+ *   { sockets: ["a.sock"], options: { runtimeName: "@web/k1.pem" } },
+ * ]);
+ * ```
  */
 export function pushGroups<Socket>(
   sources: readonly CertSource<Socket>[],
