@@ -92,6 +92,14 @@ Deno.test({
   await Deno.chmod(`${dir}/open.sock`, 0o666);
   const accepted = (async () => {
     const c = await open.accept();
+    // Read the request before answering, so socat's write never meets a closed socket.
+    const buf = new Uint8Array(64);
+    let got = "";
+    while (!got.includes("\n")) {
+      const n = await c.read(buf);
+      if (n === null) break;
+      got += new TextDecoder().decode(buf.subarray(0, n));
+    }
     await c.write(new TextEncoder().encode("hello\n"));
     c.close();
   })();
