@@ -12,6 +12,7 @@ import { oneOffBenchmark } from "./one_off_bench.ts";
 import { idleBenchmark } from "./idle_bench.ts";
 import { daemonMemoryBenchmark } from "./daemon_memory_bench.ts";
 import { daemonHeapBenchmark } from "./daemon_heap_bench.ts";
+import { respondersBenchmark } from "./responders_bench.ts";
 
 /** The benchmarks, cheapest first. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -23,4 +24,5 @@ export const BENCHMARKS: readonly Benchmark[] = [
   idleBenchmark,
   daemonMemoryBenchmark,
   daemonHeapBenchmark,
+  respondersBenchmark,
 ];
