@@ -12,6 +12,7 @@
  */
 import type { HealthSnapshot } from "../daemon/health.ts";
 import { formatDuration, secondsLeft } from "./status_view.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 
 /** Nagios plugin exit codes. */
 export const CHECK_OK = 0;
@@ -74,7 +75,7 @@ export function checkHealth(
   options: CheckOptions = {},
   why = "no health information",
 ): CheckResult {
-  const { minimumValidity = 7200, verbose = false } = options;
+  const { minimumValidity = DEFAULTS.minimumValidity, verbose = false } = options;
   if (!snapshot) return { exitCode: CHECK_UNKNOWN, output: `OCSP UNKNOWN - ${why}\n` };
   const now = Date.parse(snapshot.generatedAt);
   let state = CHECK_OK;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { CertificateHealth, HealthSnapshot } from "../daemon/health.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 
 /** How urgent a certificate is: lower is more urgent. */
 export type Urgency =
@@ -79,7 +80,7 @@ export function urgencyOf(
   now: number,
   options: UrgencyOptions = {},
 ): Urgency {
-  const { minimumValidity = 7200 } = options;
+  const { minimumValidity = DEFAULTS.minimumValidity } = options;
   if (!cert.parsed) return "unreadable";
   if (cert.ocspUrls.length === 0) return "no-ocsp";
   if (cert.staple === "revoked") return "revoked";

@@ -18,6 +18,9 @@ import { dirname } from "node:path";
 import { SocketError } from "../errors/mod.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 
+/** How long one control request may take, ms. */
+const CONTROL_TIMEOUT_MS = 5_000;
+
 /** Where the control socket is by default. */
 export const DEFAULT_CONTROL_SOCKET = "/run/stapled/control.sock";
 
@@ -107,7 +110,12 @@ async function answer(request: string, status: ControlSocketOptions["status"]): 
  * ```
  */
 export async function startControlSocket(options: ControlSocketOptions): Promise<ControlSocket> {
-  const { path = DEFAULT_CONTROL_SOCKET, status, timeoutMs = 5000, clock = systemClock } = options;
+  const {
+    path = DEFAULT_CONTROL_SOCKET,
+    status,
+    timeoutMs = CONTROL_TIMEOUT_MS,
+    clock = systemClock,
+  } = options;
   const dir = dirname(path);
   try {
     await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
@@ -215,7 +223,8 @@ export async function askControlSocket(
   path: string,
   options: AskControlSocketOptions = {},
 ): Promise<unknown> {
-  const { request = { get: "status" }, timeoutMs = 5000, clock = systemClock } = options;
+  const { request = { get: "status" }, timeoutMs = CONTROL_TIMEOUT_MS, clock = systemClock } =
+    options;
   let conn: Deno.UnixConn;
   try {
     conn = await Deno.connect({ transport: "unix", path });

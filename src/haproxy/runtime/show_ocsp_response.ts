@@ -48,6 +48,9 @@ import { type CertId, toAsnCertId } from "../../ocsp/cert_id.ts";
 import { type Clock, systemClock } from "../../scheduler/clock.ts";
 import { formatSocketAddress, type HaproxySocketAddress } from "../address.ts";
 
+/** How long one `show ssl ocsp-response` exchange may take, ms. */
+const SHOW_TIMEOUT_MS = 5_000;
+
 /** One CertID HAProxy holds a response slot for. */
 export interface ServedCertId {
   /** HAProxy's key: the hex of the DER CertID. */
@@ -431,7 +434,7 @@ export async function showOcspResponses(
   address: HaproxySocketAddress,
   options: ShowOcspResponsesOptions = {},
 ): Promise<Map<string, ServedResponse & { path?: string }>> {
-  const { timeoutMs = 5000, clock = systemClock } = options;
+  const { timeoutMs = SHOW_TIMEOUT_MS, clock = systemClock } = options;
   const name = formatSocketAddress(address);
   let list: ServedCertId[];
   try {
