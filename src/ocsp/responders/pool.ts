@@ -16,17 +16,21 @@
  * at a time, each with `Connection: close`, and the timed-out request is
  * sent again once (not counted toward down).
  *
+ * Each responder's state is in _entry.ts, one request's execution in
+ * _request.ts, and serial detection in _serial.ts.
+ *
  * @module
  */
 import { DEFAULTS } from "../../config/defaults.ts";
 import { type Clock, systemClock } from "../../scheduler/clock.ts";
 import { fetchOcspResponse as fetchOnce } from "../fetch.ts";
-import { type BreakerState, CircuitBreaker, DOWN_THRESHOLD, PROBE_DELAYS_MS } from "./breaker.ts";
-import { ResponderDownError, ResponderFetchError } from "./errors.ts";
+import { type BreakerState, DOWN_THRESHOLD, PROBE_DELAYS_MS } from "./breaker.ts";
+import { ResponderFetchError } from "./errors.ts";
 import { type ResponderKey, responderKey } from "./key.ts";
-import { Limiter } from "./_limiter.ts";
+import { createEntry, type Entry, entryStatus, hasAnyProxy } from "./_entry.ts";
+import { executeRequest, relabel } from "./_request.ts";
 import { overrideResponder, type ResponderOverride } from "./override.ts";
-import { proxyFor, type ProxySettings, proxySettingsFromEnv } from "./proxy.ts";
+import { type ProxySettings, proxySettingsFromEnv } from "./proxy.ts";
 
 /** Requests in flight per responder by default; more queue. */
 export const DEFAULT_RESPONDER_CONCURRENCY = 4;
@@ -105,36 +109,6 @@ export interface PoolFetchOptions {
   timeoutMs?: number;
   /** Overrides the pool's cap for this request, bytes. */
   maxBytes?: number;
-}
-
-interface Entry {
-  key: ResponderKey;
-  client: Deno.HttpClient | undefined;
-  proxy: string | undefined;
-  limiter: Limiter;
-  breaker: CircuitBreaker;
-  serial: boolean;
-  successes: number;
-  probe: Promise<void> | undefined;
-  lastError: ResponderFetchError | undefined;
-}
-
-function waitOrAbort(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
-  });
-}
-
-function hasAnyProxy(settings: ProxySettings): boolean {
-  return settings.httpProxy !== undefined || settings.httpsProxy !== undefined ||
-    settings.allProxy !== undefined;
 }
 
 /**
@@ -256,100 +230,19 @@ export class ResponderPool implements Disposable {
       key = responderKey(target);
     } catch { /* not a URL: fetchOnce says so */ }
     if (key === undefined || (key.scheme !== "http" && key.scheme !== "https")) {
-      return await this.#relabel(
+      return await relabel(
         url,
         target,
         () => fetchOnce(target, request, { file, timeoutMs }),
       );
     }
-    const entry = this.#entry(key, target);
-    const cancelled = (err: unknown) =>
-      new ResponderFetchError(file, url, "cancelled", "cancelled", { cause: err });
-    for (let attempt = 0;; attempt++) {
-      try {
-        while (entry.breaker.state === "probing" && entry.probe) {
-          await waitOrAbort(entry.probe, signal);
-        }
-      } catch (err) {
-        throw cancelled(err);
-      }
-      const admission = entry.breaker.admit();
-      if (admission === "down") {
-        throw new ResponderDownError(
-          file,
-          url,
-          key.id,
-          entry.breaker.retryAt ?? this.#clock.now(),
-          {
-            cause: entry.lastError,
-          },
-        );
-      }
-      const probe = admission === "probe" ? Promise.withResolvers<void>() : undefined;
-      if (probe) entry.probe = probe.promise;
-      const endProbe = () => {
-        if (!probe) return;
-        if (entry.breaker.state === "probing") entry.breaker.neutral();
-        entry.probe = undefined;
-        probe.resolve();
-      };
-      try {
-        await entry.limiter.acquire(signal);
-      } catch (err) {
-        endProbe();
-        throw cancelled(err);
-      }
-      if (this.#closed) {
-        entry.limiter.release();
-        endProbe();
-        throw new ResponderFetchError(file, url, "cancelled", "the responder pool is closed");
-      }
-      if (!probe && entry.breaker.state !== "up") {
-        entry.limiter.release(); // it went down while this one waited
-        continue;
-      }
-      const successesBefore = entry.successes;
-      const pooled = this.#keepAlive && !entry.serial && entry.limiter.limit > 1;
-      try {
-        const body = await this.#relabel(url, target, () =>
-          fetchOnce(target, request, {
-            file,
-            timeoutMs,
-            maxBytes,
-            signal,
-            client: entry.client,
-            keepAlive: this.#keepAlive && !entry.serial,
-            clock: this.#clock,
-            ...(this.#fetch ? { fetch: this.#fetch } : {}),
-          }));
-        entry.successes++;
-        this.#up(entry);
-        return body;
-      } catch (err) {
-        if (!(err instanceof ResponderFetchError)) throw err;
-        if (
-          err.failure === "timeout" && attempt === 0 && pooled && entry.successes > successesBefore
-        ) {
-          // Answered others meanwhile but not this one: it serves one
-          // connection at a time and ours waited behind a kept-alive one.
-          if (!entry.serial) {
-            entry.serial = true;
-            entry.limiter.limit = 1;
-            this.#onEvent({ type: "serial", responder: key.id });
-          }
-          continue;
-        }
-        if (err.countsTowardDown) {
-          if (probe || entry.breaker.state !== "probing") this.#failed(entry, err, !!probe);
-        } else if (err.answered) {
-          this.#up(entry);
-        }
-        throw err;
-      } finally {
-        entry.limiter.release();
-        endProbe();
-      }
-    }
+    return await executeRequest(this.#entry(key, target), {
+      clock: this.#clock,
+      keepAlive: this.#keepAlive,
+      fetch: this.#fetch,
+      onEvent: this.#onEvent,
+      closed: () => this.#closed,
+    }, { url, target, request, file, signal, timeoutMs, maxBytes });
   }
 
   /**
@@ -410,20 +303,7 @@ export class ResponderPool implements Disposable {
    * @returns One status per responder, in the order first asked.
    */
   statuses(): ResponderStatus[] {
-    return [...this.#entries.values()].map((entry) => {
-      const status: ResponderStatus = {
-        responder: entry.key.id,
-        state: entry.breaker.state,
-        failures: entry.breaker.failures,
-        inFlight: entry.limiter.active,
-        queued: entry.limiter.queued,
-        concurrency: entry.limiter.limit,
-        serial: entry.serial,
-      };
-      if (entry.breaker.retryAt !== undefined) status.retryAt = entry.breaker.retryAt;
-      if (entry.proxy !== undefined) status.proxy = entry.proxy;
-      return status;
-    });
+    return [...this.#entries.values()].map(entryStatus);
   }
 
   /** Closes every connection; queued requests fail as cancelled. */
@@ -444,94 +324,18 @@ export class ResponderPool implements Disposable {
   #entry(key: ResponderKey, target: string): Entry {
     const existing = this.#entries.get(key.id);
     if (existing) return existing;
-    const proxy = proxyFor(target, this.#settings);
-    let proxyOption: Deno.Proxy | undefined;
-    if (proxy !== undefined) {
-      const parsed = new URL(proxy);
-      const basicAuth = parsed.username !== ""
-        ? {
-          username: decodeURIComponent(parsed.username),
-          password: decodeURIComponent(parsed.password),
-        }
-        : undefined;
-      parsed.username = "";
-      parsed.password = "";
-      proxyOption = { url: parsed.href.replace(/\/$/, ""), ...(basicAuth ? { basicAuth } : {}) };
-    } else if (this.#envHasProxy && key.scheme === "http") {
-      // Deno applies the environment's proxy itself unless told otherwise:
-      // a TCP transport to the responder is a direct connection.
-      proxyOption = {
-        transport: "tcp",
-        hostname: key.host.replace(/^\[|\]$/g, ""),
-        port: key.port,
-      };
-    }
-    const entry: Entry = {
-      key,
-      client: this.#fetch ? undefined : Deno.createHttpClient({
-        http2: false,
-        poolMaxIdlePerHost: this.#concurrency,
-        poolIdleTimeout: this.#idleMs,
-        ...(proxyOption ? { proxy: proxyOption } : {}),
-      }),
-      proxy,
-      limiter: new Limiter(this.#concurrency),
-      breaker: new CircuitBreaker({
-        clock: this.#clock,
-        threshold: this.#threshold,
-        probeDelaysMs: this.#delays,
-        random: this.#random,
-      }),
-      serial: false,
-      successes: 0,
-      probe: undefined,
-      lastError: undefined,
-    };
+    const entry = createEntry(key, target, {
+      clock: this.#clock,
+      concurrency: this.#concurrency,
+      idleMs: this.#idleMs,
+      settings: this.#settings,
+      envHasProxy: this.#envHasProxy,
+      threshold: this.#threshold,
+      delays: this.#delays,
+      random: this.#random,
+      injectedFetch: Boolean(this.#fetch),
+    });
     this.#entries.set(key.id, entry);
     return entry;
-  }
-
-  #up(entry: Entry): void {
-    const since = entry.breaker.downSince;
-    const wasDown = entry.breaker.state !== "up";
-    entry.breaker.success();
-    entry.lastError = undefined;
-    if (wasDown) {
-      this.#onEvent({
-        type: "up",
-        responder: entry.key.id,
-        downForMs: since === undefined ? 0 : this.#clock.now() - since,
-      });
-    }
-  }
-
-  #failed(entry: Entry, err: ResponderFetchError, probe: boolean): void {
-    const before = entry.breaker.state;
-    entry.lastError = err;
-    entry.breaker.failure(err.retryAfterMs);
-    if (entry.breaker.state !== "down" || before === "down") return;
-    this.#onEvent({
-      type: probe ? "probe-failed" : "down",
-      responder: entry.key.id,
-      retryAt: entry.breaker.retryAt!,
-      reason: err.reason,
-    });
-  }
-
-  /** Runs a fetch of `target`, naming `url` (the certificate's) in its errors. */
-  async #relabel<T>(url: string, target: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (target === url || !(err instanceof ResponderFetchError)) throw err;
-      const reason = err.reason.startsWith(`${target}: `)
-        ? err.reason.slice(target.length + 2)
-        : err.reason;
-      throw new ResponderFetchError(err.file, url, err.failure, `${reason} (sent to ${target})`, {
-        cause: err.cause,
-        ...(err.status !== undefined ? { status: err.status } : {}),
-        ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
-      });
-    }
   }
 }
