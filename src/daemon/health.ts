@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { ServedHealth } from "../haproxy/runtime/show_ocsp_response.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 
 /** The staple's status: a good or revoked response is stapled, or none is. */
@@ -94,17 +95,7 @@ export interface ResponderHealth {
   lastError?: string;
 }
 
-/** What one HAProxy socket serves for one certificate, against the staple on disk. */
-export interface ServedHealth {
-  /** The socket. */
-  socket: string;
-  /** The certificate file. */
-  path: string;
-  /** `same`, `differs` (another response), `missing` (HAProxy serves none for it). */
-  state: "same" | "differs" | "missing";
-  /** What differs, for `differs` and `missing`. */
-  detail?: string;
-}
+export type { ServedHealth };
 
 /** Everything `status` shows, as one JSON document. */
 export interface HealthSnapshot {
