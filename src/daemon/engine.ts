@@ -6,7 +6,8 @@
  * the sink. Each handler returns what became of the certificate and its next
  * run; the engine alone schedules it (daemon mode) or settles the
  * certificate instead (one-off and check modes). Nothing one certificate
- * does can stop the engine, and an idle daemon has one timer armed.
+ * does can stop the engine, and an idle daemon has one timer armed. Queue
+ * routing (where a task goes, the handlers running) is in _queues.ts.
  *
  * @module
  */
@@ -26,7 +27,6 @@ import { UpdateBatcher } from "./_updates.ts";
 import {
   type CertEntry,
   parseCert,
-  type Queue,
   renewCert,
   type Settings,
   settingsOf,
@@ -36,9 +36,7 @@ import {
 import type { CertOutcome, DaemonStats, EngineEvents, EngineMode, EngineOptions } from "./types.ts";
 import { Settlement } from "./_settle.ts";
 import { DEFAULT_RENEW_QUEUE, EngineResponders } from "./_responders.ts";
-
-/** scan, parse, and one renew queue per responder (`renew <scheme://host:port>`). */
-type Queues = Record<string, null>;
+import { type Queues, TaskRouter } from "./_queues.ts";
 
 const log = getLogger(["stapled", "daemon"]);
 
@@ -79,12 +77,12 @@ export class Engine<Socket = unknown> {
   #rescanRequested = false;
   #stats: DaemonStats = { certificates: 0, renewed: 0, failures: 0, fetches: 0, scans: 0 };
   #stopped = false;
-  #running = 0;
-  #idleWaiters: Array<() => void> = [];
   /** One-off and check modes: what is not settled yet, and the pushes in flight. */
   #settlement = new Settlement();
   /** The responder pool, the per-responder renewal queues, the certificates waiting for one. */
   #responders: EngineResponders;
+  /** Where tasks go, and the handlers running. */
+  #router: TaskRouter<Socket>;
 
   /** @param options Sources, mode, sink, store, clock, settings. */
   constructor(options: EngineOptions<Socket>) {
@@ -107,6 +105,13 @@ export class Engine<Socket = unknown> {
           error: describeError(err),
         }),
     });
+    this.#router = new TaskRouter({
+      scheduler: this.#scheduler,
+      table: this.#table,
+      settlement: this.#settlement,
+      queueOf: (entry) => this.#responders.queueOf(entry),
+      renewQueues: () => this.#responders.queueNames(),
+    });
     this.#addQueue("scan", 1, (task) => this.#scan(task));
     this.#addQueue("parse", 2, (task, entry) => parseCert(this.#context(), task, entry!));
     this.#responders = new EngineResponders(this.#settings, {
@@ -116,7 +121,7 @@ export class Engine<Socket = unknown> {
       fetch: options.fetch,
       addQueue: (name) => this.#addRenewQueue(name),
       requeue: (path, delay) => {
-        if (!this.#stopped && this.#mode === "daemon") this.#add("renew", path, { delay });
+        if (!this.#stopped && this.#mode === "daemon") this.#router.add("renew", path, { delay });
       },
     });
     this.#addRenewQueue(DEFAULT_RENEW_QUEUE);
@@ -233,27 +238,8 @@ export class Engine<Socket = unknown> {
    * Resolves once no task is running or due and no push is in flight (tests
    * move a fake clock, then wait for the real I/O it started).
    */
-  async idle(): Promise<void> {
-    for (;;) {
-      if (this.#running > 0) {
-        await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-        continue;
-      }
-      if (this.#settlement.pushing > 0) {
-        await this.#settlement.pushesEnded();
-        continue;
-      }
-      // One macrotask: the scheduler's pumps (microtasks) start what is due.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      if (this.#running === 0 && this.#settlement.pushing === 0 && !this.#queuesBusy()) return;
-    }
-  }
-
-  #queuesBusy(): boolean {
-    return ["scan", "parse", ...this.#responders.queueNames()].some((q) => {
-      const s = this.#scheduler.stats(q);
-      return s.waiting > 0 || s.running > 0;
-    });
+  idle(): Promise<void> {
+    return this.#router.idle();
   }
 
   #makeScanners(): void {
@@ -299,43 +285,16 @@ export class Engine<Socket = unknown> {
     });
   }
 
-  /** Adds a task; a renewal goes to the queue of the certificate's responder. */
-  #add(queue: Queue, path: string, when: { delay?: number; at?: number } = {}): void {
-    let name: string = queue;
-    const entry = queue === "renew" ? this.#table.entries.get(path) : undefined;
-    if (entry) {
-      name = this.#responders.queueOf(entry);
-      const before = entry.renewQueue;
-      if (before !== undefined && before !== name) {
-        const stale = this.#scheduler.pendingTask(before, path);
-        if (stale) this.#scheduler.cancel(stale);
-      }
-      entry.renewQueue = name;
-    }
-    this.#scheduler.add({ queue: name, subject: path, payload: null, ...when });
-  }
-
   #addQueue(
     queue: string,
     concurrency: number,
     handler: (task: Task<null>, entry?: CertEntry) => Promise<Step<Socket> | undefined>,
   ): void {
-    this.#scheduler.addQueue(queue, {
-      concurrency,
-      handler: async (task) => {
-        this.#running++;
-        try {
-          const entry = this.#table.entries.get(String(task.subject));
-          if (queue !== "scan" && !entry) return;
-          const step = queue === "scan"
-            ? await handler(task)
-            : await this.#guard(task, entry!, () => handler(task, entry));
-          if (!task.signal.aborted && !this.#stopped) this.#apply(task, step);
-        } finally {
-          this.#running--;
-          if (this.#running === 0) { for (const wake of this.#idleWaiters.splice(0)) wake(); }
-        }
-      },
+    this.#router.addQueue(queue, concurrency, async (task, entry) => {
+      const step = queue === "scan"
+        ? await handler(task)
+        : await this.#guard(task, entry!, () => handler(task, entry));
+      if (!task.signal.aborted && !this.#stopped) this.#apply(task, step);
     });
   }
 
@@ -362,7 +321,7 @@ export class Engine<Socket = unknown> {
     }
     if (next) {
       const { queue, delay, at } = next;
-      this.#add(queue, String(task.subject), { delay, at });
+      this.#router.add(queue, String(task.subject), { delay, at });
     }
   }
 
@@ -408,7 +367,7 @@ export class Engine<Socket = unknown> {
         if (this.#mode !== "check") log.warn("{warning}", { warning: w });
       }
       this.#scanWarnings = warnings;
-      for (const [path, queue] of runs) this.#add(queue, path);
+      for (const [path, queue] of runs) this.#router.add(queue, path);
       if (this.#stats.scans === 1) {
         logFirstScan(this.#mode, this.#table.entries.size, this.#options.sources, this.#settings);
       }
