@@ -1,13 +1,16 @@
 /**
  * stapled's entry point: parse the command line and config files, set up
  * logging, then run a mode: `--check-config`, `--one-off` or the daemon
- * (each the same engine, src/daemon/engine.ts). Returns the exit status:
- * 0 success, 1 a certificate failed (one-off), 2 usage or configuration error.
+ * (each the same engine, src/daemon/engine.ts), or a subcommand: `status
+ * [--json] [--haproxy]` and `check [-v]` (status.ts, check.ts), which read
+ * the same configuration and ask the daemon's control socket. Returns the
+ * exit status: 0 success, 1 a certificate failed (one-off), 2 usage or
+ * configuration error; `check` exits 0 to 3 as a Nagios plugin (3 on any error).
  *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { ConfigError, describeError } from "../errors/mod.ts";
+import { ConfigError, describeError, StapledError } from "../errors/mod.ts";
 import { setupLogging, shutdownLogging } from "../log/mod.ts";
 import { loadConfig, type StapledConfig } from "../config/config.ts";
 import { type CommandLine, parseCommandLine } from "../config/command_line.ts";
@@ -19,6 +22,10 @@ import { daemonize, type DaemonReadiness, takeDaemonReadiness } from "../service
 import { Pidfile } from "../service/pidfile.ts";
 import { UpdateHook } from "../service/on_update.ts";
 import { checkResponderOptions } from "../ocsp/responders/mod.ts";
+import { checkMetricsListen } from "../service/metrics.ts";
+import { runStatus } from "./status.ts";
+import { runCheck } from "./check.ts";
+import { CHECK_UNKNOWN } from "./check_view.ts";
 
 const log = getLogger(["stapled", "main"]);
 
@@ -36,6 +43,44 @@ function failed(err: unknown, readiness: DaemonReadiness | undefined): number {
   throw err;
 }
 
+/** The flags only a subcommand takes, removed before the common options are parsed. */
+const SUBCOMMAND_FLAGS: Record<string, readonly string[]> = {
+  status: ["--json", "--haproxy"],
+  check: ["--verbose"],
+};
+
+/**
+ * Runs `stapled status` or `stapled check` with the common options in `args`.
+ * `check` never fails otherwise than with UNKNOWN (3).
+ */
+async function subcommand(name: "status" | "check", args: string[]): Promise<number> {
+  const flags = new Set<string>();
+  const rest: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    if (args.slice(0, i).includes("--")) rest.push(arg);
+    else if (SUBCOMMAND_FLAGS[name].includes(arg)) flags.add(arg);
+    else if (name === "check" && /^-v+$/.test(arg)) flags.add("--verbose");
+    else rest.push(arg);
+  }
+  try {
+    const cli = parseCommandLine(rest);
+    if (cli.exit !== undefined) return cli.exit;
+    const config = await loadConfig(cli);
+    checkMetricsListen(config.metricsListen);
+    if (name === "check") return await runCheck(config, { verbose: flags.has("--verbose") });
+    return await runStatus(config, { json: flags.has("--json"), haproxy: flags.has("--haproxy") });
+  } catch (err) {
+    const line = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    if (name === "check") {
+      console.log(`OCSP UNKNOWN - ${line}`);
+      return CHECK_UNKNOWN;
+    }
+    if (!(err instanceof StapledError)) throw err;
+    console.error(`stapled: ${line}`);
+    return err instanceof ConfigError ? 2 : 1;
+  }
+}
+
 /**
  * Runs stapled with `args`.
  *
@@ -50,6 +95,7 @@ function failed(err: unknown, readiness: DaemonReadiness | undefined): number {
  */
 export async function main(args: string[]): Promise<number> {
   // Set when this process is the child of `-D`: it reports back to the parent.
+  if (args[0] === "status" || args[0] === "check") return await subcommand(args[0], args.slice(1));
   const readiness = takeDaemonReadiness();
   let config: StapledConfig;
   let cli: CommandLine;
@@ -58,6 +104,7 @@ export async function main(args: string[]): Promise<number> {
     if (cli.exit !== undefined) return cli.exit;
     config = await loadConfig(cli);
     checkResponderOptions(config);
+    checkMetricsListen(config.metricsListen);
     if (config.certPaths.length === 0 && config.haproxyConfig.length === 0) {
       throw new ConfigError(
         "",
@@ -122,6 +169,7 @@ export async function main(args: string[]): Promise<number> {
         reloadConfig: async () => {
           const next = await loadConfig(cli);
           checkResponderOptions(next);
+          checkMetricsListen(next.metricsListen);
           return next;
         },
         sink,

@@ -106,7 +106,9 @@ export function buildProgram(write: CommandLineOutput): Command {
         "their OCSP responses, write <cert>.ocsp atomically and push it into running HAProxy.",
     )
     .usage(
-      "[options]  (e.g. stapled --haproxy-config /etc/haproxy/haproxy.cfg, or stapled --one-off -p DIR)",
+      "[options]  (e.g. stapled --haproxy-config /etc/haproxy/haproxy.cfg, or stapled --one-off -p DIR)\n" +
+        "       stapled status [--json] [--haproxy] [options]  the health of every staple and responder\n" +
+        "       stapled check [-v] [--minimum-validity N] [options]  Nagios/Icinga probe: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
     )
     .version(`stapled ${VERSION}`, "-V, --version", "print the version and exit")
     .helpOption("-h, --help", "show this help and exit")

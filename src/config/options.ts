@@ -292,6 +292,25 @@ export const OPTIONS = [
     help: "run this shell command after a batch of staples changed (e.g. 'systemctl reload nginx')",
   },
   {
+    name: "control-socket",
+    type: "string",
+    arg: "PATH",
+    group: PROCESS,
+    default: "/run/stapled/control.sock",
+    field: "controlSocket",
+    help:
+      "the daemon answers 'stapled status' and 'stapled check' on this unix socket (mode 0600; empty: none)",
+  },
+  {
+    name: "metrics-listen",
+    type: "string",
+    arg: "ADDR",
+    group: PROCESS,
+    field: "metricsListen",
+    help:
+      "serve Prometheus metrics (/metrics) and /healthz over HTTP on host:port, [ipv6]:port or a port (loopback); off by default",
+  },
+  {
     name: "config",
     short: "c",
     type: "string",

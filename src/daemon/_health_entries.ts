@@ -12,6 +12,7 @@ export interface CertEntry {
   san: string[];
   serial: string;
   ocspUrls: readonly string[];
+  certIdKey?: string;
   mustStaple: boolean;
   parsed: boolean;
   staple?: StapleFacts;

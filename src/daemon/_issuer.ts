@@ -36,6 +36,8 @@ export interface BundleRead {
   issuerDirFile?: string;
   /** Set when the issuer was fetched from the caIssuers URL (or would be, in check mode). */
   issuerFetch?: IssuerFetch;
+  /** The certificate file's bytes, when it could be read. */
+  bytes?: Uint8Array;
 }
 
 /** What the reading needs. */
@@ -121,7 +123,7 @@ export async function readBundleWithIssuer(
         : {}),
     });
   try {
-    return { bundle: await read(issuerDirFile ?? files.issuerFile), issuerDirFile };
+    return { bundle: await read(issuerDirFile ?? files.issuerFile), issuerDirFile, bytes };
   } catch (err) {
     if (!(err instanceof StapledError) || err.kind !== "CertIssuerMissing" || !bytes) throw err;
     if (!options.fetchIssuer) throw err;
@@ -154,6 +156,6 @@ export async function readBundleWithIssuer(
       url,
       file,
     });
-    return { bundle: await read(file), issuerFetch: { url, file, fetched: true } };
+    return { bundle: await read(file), issuerFetch: { url, file, fetched: true }, bytes };
   }
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type CertBundle, type CertCache, hasOcsp } from "../certs/mod.ts";
+import { type CertBundle, type CertCache, hasOcsp, type NoOcspBundle } from "../certs/mod.ts";
 import { StapledError } from "../errors/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
@@ -123,6 +123,8 @@ export interface StageContext<Socket> {
   changed(path: string): void;
   /** Daemon: every responder of `entry` is down; it waits for their probes (re-queued on `up`). */
   waitForResponders?(entry: CertEntry): void;
+  /** A file was read (health: its leaf facts and CertID key). */
+  parsed?(entry: CertEntry, bundle: CertBundle | NoOcspBundle, bytes?: Uint8Array): Promise<void>;
 }
 
 /**
@@ -180,6 +182,7 @@ export async function parseCert<Socket>(
   entry.issuerFetch = issuerFetch;
   entry.issuerFile = issuerDirFile ?? source.issuerFile;
   if (!bundle) return { outcome: ctx.outcome(entry, "parsed", { issuerFetch }) };
+  await ctx.parsed?.(entry, bundle, read.bytes);
   if (!hasOcsp(bundle)) {
     if (ctx.mode !== "check") {
       ctx.sink?.forget(path);
@@ -242,6 +245,7 @@ export async function renewCert<Socket>(
 ): Promise<Step<Socket> | undefined> {
   if (!entry.bundle) return undefined;
   const { settings } = ctx;
+  const started = ctx.clock.now();
   let result: RenewResult;
   try {
     result = await renewStaple(entry.bundle, {
@@ -288,7 +292,10 @@ export async function renewCert<Socket>(
       random: ctx.random,
     });
     return {
-      outcome: ctx.outcome(entry, "failed", { error: err }),
+      outcome: ctx.outcome(entry, "failed", {
+        error: err,
+        durationMs: ctx.clock.now() - started,
+      }),
       next: { queue: "renew", delay },
       note: `retry ${entry.renewFailures} in ${formatDelay(delay)}`,
     };
@@ -319,7 +326,7 @@ export async function renewCert<Socket>(
   if (fetched) ctx.changed(entry.path);
   const status = response.status === "revoked" ? "revoked" : "stapled";
   return {
-    outcome: ctx.outcome(entry, status, { result }),
+    outcome: ctx.outcome(entry, status, { result, durationMs: now - started }),
     next: { queue: "renew", at },
     recovered,
   };

@@ -37,6 +37,8 @@ import type { CertOutcome, DaemonStats, EngineEvents, EngineMode, EngineOptions 
 import { Settlement } from "./_settle.ts";
 import { DEFAULT_RENEW_QUEUE, EngineResponders } from "./_responders.ts";
 import { type Queues, TaskRouter } from "./_queues.ts";
+import { HealthBook, type HealthSnapshot } from "./health.ts";
+import { HealthFeed } from "./_health_feed.ts";
 
 const log = getLogger(["stapled", "daemon"]);
 
@@ -83,6 +85,8 @@ export class Engine<Socket = unknown> {
   #responders: EngineResponders;
   /** Where tasks go, and the handlers running. */
   #router: TaskRouter<Socket>;
+  /** Staple health (status, check, metrics), fed from the stages' results. */
+  #health: HealthFeed;
 
   /** @param options Sources, mode, sink, store, clock, settings. */
   constructor(options: EngineOptions<Socket>) {
@@ -92,6 +96,7 @@ export class Engine<Socket = unknown> {
     this.#store = options.store ?? new FileStapleStore({ clock: this.#clock });
     this.#settings = settingsOf(options);
     this.#table = new CertTable(options.sources);
+    this.#health = new HealthFeed(new HealthBook({ clock: this.#clock }));
     const quiet = this.#mode === "daemon" ? 1000 : Infinity;
     this.#updates = new UpdateBatcher(this.#clock, quiet, (paths) => {
       this.#events.emit("staplesChanged", paths);
@@ -150,6 +155,16 @@ export class Engine<Socket = unknown> {
   /** The scheduler, for introspection in tests (pending tasks, armed timer). */
   get scheduler(): Scheduler<Queues> {
     return this.#scheduler;
+  }
+
+  /** The health of every certificate and responder now (status, check, metrics). */
+  health(): HealthSnapshot {
+    return this.#health.book.snapshot();
+  }
+
+  /** The book behind {@linkcode Engine.health}, for its counters (metrics). */
+  get healthBook(): HealthBook {
+    return this.#health.book;
   }
 
   /** The certificate files known, in the order they were found. */
@@ -261,6 +276,7 @@ export class Engine<Socket = unknown> {
       fetch: this.#options.fetch,
       pool: this.#responders.pool,
       waitForResponders: (entry: CertEntry) => this.#responders.wait(entry),
+      parsed: (entry, bundle, bytes) => this.#health.parsed(entry.path, bundle, bytes),
       random: this.#options.random ?? Math.random,
       sink: this.#options.sink,
       stats: this.#stats,
@@ -308,7 +324,11 @@ export class Engine<Socket = unknown> {
     const stage = task.queue.startsWith(DEFAULT_RENEW_QUEUE) ? "renew" : task.queue;
     const next = step?.next;
     const outcome = step?.outcome;
-    if (outcome) this.#events.emit("outcome", outcome);
+    if (outcome) {
+      const at = next?.at ?? (next ? this.#clock.now() + (next.delay ?? 0) : undefined);
+      this.#health.outcome(outcome, this.#table.entries.get(outcome.path), at);
+      this.#events.emit("outcome", outcome);
+    }
     if (settles) {
       if (task.queue === "scan") {
         this.#settlement.scanned();
@@ -349,6 +369,7 @@ export class Engine<Socket = unknown> {
   async #scan(_task: Task<null>): Promise<Step<Socket>> {
     this.#scanning = true;
     this.#rescanRequested = false;
+    const started = this.#clock.now();
     try {
       this.#events.emit("scan", ++this.#stats.scans);
       const { runs, warnings } = await scanPass(this.#scanners, this.#table, {
@@ -375,6 +396,7 @@ export class Engine<Socket = unknown> {
       log.error("scanning the certificate paths failed: {error}", { error: describeError(err) });
     } finally {
       this.#scanning = false;
+      this.#health.book.scanned(this.#clock.now() - started);
     }
     const delay = this.#rescanRequested ? 0 : this.#settings.refreshInterval * 1000;
     return { next: { queue: "scan", delay } };
@@ -384,7 +406,9 @@ export class Engine<Socket = unknown> {
     const sink = this.#options.sink;
     if (!sink || der.length === 0) return;
     for (const { sockets, options } of pushGroups(this.#table.sources, entry)) {
-      const push = sink.push(entry.path, der, sockets, options).catch(() => {});
+      const push = sink.push(entry.path, der, sockets, options)
+        .then((results) => this.#health.pushed(entry.path, results))
+        .catch(() => {});
       if (this.#mode !== "daemon") this.#settlement.track(push);
     }
   }
@@ -392,6 +416,7 @@ export class Engine<Socket = unknown> {
   #forget(path: string): void {
     this.#scheduler.cancelSubject(path);
     this.#table.entries.delete(path);
+    this.#health.book.removed(path);
     this.#responders.forget(path);
     this.#reporter.clear(path);
     this.#settlement.settle(path);

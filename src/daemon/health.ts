@@ -145,6 +145,7 @@ export class HealthBook {
     entry.serial = facts.serial;
     entry.ocspUrls = [...facts.ocspUrls];
     entry.mustStaple = facts.mustStaple ?? false;
+    entry.certIdKey = facts.certIdKey;
     entry.parsed = true;
   }
 
@@ -304,12 +305,14 @@ export class HealthBook {
         san: [...e.san],
         serial: e.serial,
         ocspUrls: [...e.ocspUrls],
+        ...(e.certIdKey ? { certIdKey: e.certIdKey } : {}),
         mustStaple: e.mustStaple,
         parsed: e.parsed,
         staple: e.staple?.status ?? "none",
         pushes: [],
       };
       if (e.staple) {
+        if (e.staple.producedAt) c.producedAt = e.staple.producedAt.toISOString();
         c.thisUpdate = e.staple.thisUpdate.toISOString();
         c.nextUpdate = e.staple.nextUpdate.toISOString();
         c.expiresAt = e.staple.expiresAt.toISOString();

@@ -12,6 +12,7 @@ import { type CertCache, certificatesIn, hasOcsp, parseBundle } from "../certs/m
 import { isMustStaple } from "../certs/must_staple.ts";
 import { CertFileAccessError } from "../errors/mod.ts";
 import { certIdFor, validateOcspResponse } from "../ocsp/mod.ts";
+import { certIdKey } from "../haproxy/runtime/show_ocsp_response.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 import {
   FileStapleStore,
@@ -29,6 +30,8 @@ export interface DiskCertificate {
   naming?: StapleNaming;
   /** The issuer file, or null when none may be used. @default `${path}.issuer` */
   issuerFile?: string | null;
+  /** The staple file, when the configuration names one (`ocsp <file>`). @default by `naming` */
+  staplePath?: string;
 }
 
 /** Options of {@linkcode healthFromDisk}. */
@@ -68,7 +71,7 @@ export function leafFacts(
   ders: Uint8Array[],
   serialHex: string,
   ocspUrls: readonly string[],
-): Required<CertificateFacts> | undefined {
+): Required<Omit<CertificateFacts, "certIdKey">> | undefined {
   for (const der of ders) {
     const x = new X509Certificate(der);
     if (stripZeros(x.serialNumber) !== stripZeros(serialHex)) continue;
@@ -146,7 +149,9 @@ async function one(
     pushes: [],
   };
   if (!hasOcsp(bundle)) return cert;
-  const staplePath = staplePathFor(path, naming);
+  const certId = await certIdFor(bundle.issuer, bundle.leaf.serial);
+  cert.certIdKey = certIdKey(certId);
+  const staplePath = file.staplePath ?? staplePathFor(path, naming);
   const read = await store.read(staplePath);
   if (read.state === "missing") {
     cert.stapleNote = `no staple at ${staplePath}`;
@@ -158,13 +163,14 @@ async function one(
     try {
       const response = await validateOcspResponse(read.bytes, {
         file: staplePath,
-        certId: await certIdFor(bundle.issuer, bundle.leaf.serial),
+        certId,
         issuer: bundle.issuer,
         now,
         certNotAfter: bundle.leaf.notAfter,
         cache,
       });
       cert.staple = response.status;
+      cert.producedAt = response.producedAt.toISOString();
       cert.thisUpdate = response.thisUpdate.toISOString();
       cert.nextUpdate = response.nextUpdate.toISOString();
       cert.expiresAt = response.expiresAt.toISOString();

@@ -51,12 +51,20 @@ export interface CertificateHealth {
   serial: string;
   /** The OCSP URLs of the leaf; empty for none (not stapled, not an error). */
   ocspUrls: string[];
+  /**
+   * HAProxy's key for the leaf's CertID (`certIdKey`, the hex of its DER),
+   * when the issuer is known: what `status --haproxy` looks up in `show ssl
+   * ocsp-response`.
+   */
+  certIdKey?: string;
   /** Whether the leaf is Must-Staple (TLS feature status_request). */
   mustStaple: boolean;
   /** False when the file could not be read or parsed, so the fields above are unknown. */
   parsed: boolean;
   /** What is stapled. */
   staple: StapleStatus;
+  /** The staple's producedAt (ISO 8601). */
+  producedAt?: string;
   /** The staple's thisUpdate (ISO 8601). */
   thisUpdate?: string;
   /** The staple's nextUpdate (ISO 8601). */
@@ -121,12 +129,16 @@ export interface CertificateFacts {
   ocspUrls: readonly string[];
   /** Must-Staple. @default false */
   mustStaple?: boolean;
+  /** HAProxy's CertID key, when the issuer is known. */
+  certIdKey?: string;
 }
 
 /** A staple now in place (validated). */
 export interface StapleFacts {
   /** good or revoked. */
   status: "good" | "revoked";
+  /** producedAt, when known. */
+  producedAt?: Date;
   /** thisUpdate. */
   thisUpdate: Date;
   /** nextUpdate. */

@@ -6,6 +6,12 @@
  * its own). Reloads are serialized here; scans are serialized by the
  * engine's scan queue.
  *
+ * It also serves the engine's health: on the control socket
+ * (`--control-socket`, for `stapled status` and `stapled check`; a directory
+ * that is missing or not writable is a warning, never a failure) and, with
+ * `--metrics-listen`, as Prometheus metrics. Both are set up at start (a
+ * reload does not move them) and closed on shutdown.
+ *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -17,6 +23,10 @@ import type { StapleStore } from "../staples/mod.ts";
 import { Daemon, type DaemonOptions } from "./daemon.ts";
 import { type ResolvedSources, resolveSources } from "./sources.ts";
 import type { StapleSink } from "./types.ts";
+import type { Engine } from "./engine.ts";
+import { VERSION } from "../config/options.ts";
+import { type ControlSocket, startControlSocket } from "../service/control_socket.ts";
+import { type MetricsServer, renderMetrics, startMetricsServer } from "../service/metrics.ts";
 
 const log = getLogger(["stapled", "main"]);
 
@@ -92,7 +102,7 @@ export function daemonSettings(config: StapledConfig): Omit<DaemonOptions, "sour
  * import { loadConfig } from "../config/config.ts";
  * import { parseCommandLine } from "../config/command_line.ts";
  * const dir = await Deno.makeTempDir();
- * const cli = parseCommandLine(["-p", dir, "--no-watch"]);
+ * const cli = parseCommandLine(["-p", dir, "--no-watch", "--control-socket", `${dir}/control.sock`]);
  * const config = await loadConfig(cli);
  * const stop = new AbortController();
  * const exit = runDaemon({
@@ -171,12 +181,63 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     if (options.signal?.aborted) queueMicrotask(onAbort);
     else options.signal?.addEventListener("abort", onAbort, { once: true });
   });
+  const served = await serveHealth(config, daemon);
   await daemon.start();
   log.info("stapled daemon started: {sources} certificate path(s), rescanning every {refresh} s", {
     sources: config.certPaths.length + config.haproxyConfig.length,
     refresh: config.refreshInterval,
   });
-  return await exit;
+  try {
+    return await exit;
+  } finally {
+    await served.control?.close().catch(() => {});
+    await served.metrics?.close().catch(() => {});
+  }
+}
+
+/**
+ * Starts the control socket and the metrics server of a configuration; a
+ * failure of either is logged and the daemon goes on without it.
+ */
+async function serveHealth<S>(
+  config: StapledConfig,
+  engine: Engine<S>,
+): Promise<{ control?: ControlSocket; metrics?: MetricsServer }> {
+  const out: { control?: ControlSocket; metrics?: MetricsServer } = {};
+  if (config.controlSocket) {
+    try {
+      out.control = await startControlSocket({
+        path: config.controlSocket,
+        status: () => engine.health(),
+      });
+    } catch (err) {
+      log.warn(
+        "no control socket, 'stapled status' and 'stapled check' read the files on disk instead: {error}",
+        { error: describeError(err) },
+      );
+    }
+  }
+  if (config.metricsListen) {
+    try {
+      out.metrics = startMetricsServer({
+        listen: config.metricsListen,
+        metrics: () =>
+          renderMetrics(engine.health(), engine.healthBook.counters(), { version: VERSION }),
+      });
+      log.info("serving metrics on http://{host}:{port}/metrics", {
+        host: out.metrics.hostname.includes(":")
+          ? `[${out.metrics.hostname}]`
+          : out.metrics.hostname,
+        port: out.metrics.port,
+      });
+    } catch (err) {
+      log.error("cannot serve metrics on {listen}: {error}", {
+        listen: config.metricsListen,
+        error: describeError(err),
+      });
+    }
+  }
+  return out;
 }
 
 /** One string of the files' mtimes and sizes, to notice any change. */

@@ -134,6 +134,8 @@ export interface CertOutcome<Socket = unknown> {
   issuerDirFile?: string;
   /** Why (`failed`): a StapledError, or anything unexpected. */
   error?: unknown;
+  /** How long the renewal took, ms (renewal outcomes). */
+  durationMs?: number;
   /** The first source listing the file (its staple naming and extra files). */
   source: CertSource<Socket>;
   /** The sockets of every source listing the file. */

@@ -17,12 +17,13 @@
 import { dirname } from "node:path";
 import { SocketError } from "../errors/mod.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
+import { DEFAULTS } from "../config/defaults.ts";
 
 /** How long one control request may take, ms. */
 const CONTROL_TIMEOUT_MS = 5_000;
 
-/** Where the control socket is by default. */
-export const DEFAULT_CONTROL_SOCKET = "/run/stapled/control.sock";
+/** Where the control socket is by default (`--control-socket`). */
+export const DEFAULT_CONTROL_SOCKET: string = DEFAULTS.controlSocket;
 
 /** The largest request read, in bytes. */
 const MAX_REQUEST_BYTES = 4096;

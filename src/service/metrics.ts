@@ -12,6 +12,7 @@
  * @module
  */
 import type { HealthCounters, HealthSnapshot } from "../daemon/health.ts";
+import { ConfigError } from "../errors/mod.ts";
 
 /** Where `--metrics-listen` listens when given only a port. */
 export const DEFAULT_METRICS_HOST = "127.0.0.1";
@@ -195,6 +196,42 @@ export function parseListenAddress(text: string): { hostname: string; port: numb
     );
   }
   return { hostname: m[1] ?? (m[2] || DEFAULT_METRICS_HOST), port };
+}
+
+/**
+ * Checks `--metrics-listen` when the configuration is read, so a bad
+ * address is a one-line configuration error (exit 2) and a SIGHUP with one
+ * keeps the old configuration.
+ *
+ * @param listen The option's value, if given.
+ * @throws {ConfigError} When it is not host:port, [ipv6]:port or a port.
+ *
+ * @example
+ * ```ts
+ * import { checkMetricsListen } from "./metrics.ts";
+ * checkMetricsListen("127.0.0.1:9633");
+ * checkMetricsListen(undefined);
+ * let failed = false;
+ * try {
+ *   checkMetricsListen("localhost:99999");
+ * } catch {
+ *   failed = true;
+ * }
+ * console.assert(failed);
+ * ```
+ */
+export function checkMetricsListen(listen: string | undefined): void {
+  if (listen === undefined || listen === "") return;
+  try {
+    parseListenAddress(listen);
+  } catch (err) {
+    throw new ConfigError(
+      "",
+      `--metrics-listen ${
+        (err as Error).message.replace(/^Cannot listen for metrics on '[^']*': /, "")
+      }, not '${listen}' (e.g. --metrics-listen 127.0.0.1:9633)`,
+    );
+  }
 }
 
 /** Options of {@linkcode startMetricsServer}. */
