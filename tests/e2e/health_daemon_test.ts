@@ -226,3 +226,24 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "a control socket that cannot be created is a warning: the daemon runs on",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-nocontrol-" });
+  await Deno.writeTextFile(`${dir}/not-a-dir`, "");
+  const child = spawnStapled(["-p", dir, "--control-socket", `${dir}/not-a-dir/control.sock`]);
+  const err = new Lines(child.stderr);
+  const out = new Lines(child.stdout);
+  try {
+    const [line] = await err.waitFor(/no control socket/);
+    assert.match(line, /WARN/i);
+    await err.waitFor(/stapled daemon started/);
+    assert.equal(await stopStapled(child, [err, out]), 0);
+  } finally {
+    await stopStapled(child, [err, out]);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
