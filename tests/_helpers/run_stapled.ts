@@ -44,7 +44,10 @@ export async function runStapled(
 }
 
 /**
- * Starts stapled as a long-running child process.
+ * Starts stapled as a long-running child process. Unless `args` name a
+ * `--control-socket`, the daemon gets none (an empty value turns it off), so
+ * daemons of tests running in parallel never compete for the default
+ * `/run/stapled/control.sock`.
  *
  * @param args Its arguments.
  * @param options Environment and working directory.
@@ -54,8 +57,16 @@ export function spawnStapled(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Deno.ChildProcess {
+  const own = args.some((a) => a.startsWith("--control-socket"));
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...RUNTIME_PERMISSIONS, MAIN, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...RUNTIME_PERMISSIONS,
+      MAIN,
+      ...args,
+      ...(own ? [] : ["--control-socket", ""]),
+    ],
     env: { NO_COLOR: "1", ...options.env },
     cwd: options.cwd,
     stdout: "piped",
