@@ -2,12 +2,15 @@
  * The engine's queue routing: the scheduler's queues (scan, parse, and one
  * renew queue per responder), where a task goes (a renewal to the queue of
  * its certificate's responder, leaving the one it was in), the handlers
- * run with their certificate's entry, and the count of running handlers
- * that `Engine.idle()` waits on.
+ * run with their certificate's entry (a responder's renew queue runs
+ * {@linkcode responderQueueSlots} of them for its `-t` requests in flight,
+ * which the responder pool bounds), and the count of running handlers that
+ * `Engine.idle()` waits on.
  *
  * @module
  */
 import type { Scheduler, Task } from "../scheduler/mod.ts";
+import { isResponderQueue, responderQueueSlots } from "./_responders.ts";
 import type { Settlement } from "./_settle.ts";
 import type { CertEntry, Queue } from "./_stages.ts";
 import type { CertTable } from "./_table.ts";
@@ -65,7 +68,10 @@ export class TaskRouter<Socket> {
    * a certificate no longer known is dropped, except on `scan`).
    *
    * @param queue The queue's name.
-   * @param concurrency Handlers running at once.
+   * @param concurrency Handlers running at once; for a responder's renew
+   *   queue, `-t`, its requests in flight (the pool's bound): it runs
+   *   `responderQueueSlots(concurrency)` handlers, so answered renewals are
+   *   checked and written while the next requests are out.
    * @param handler Runs one task.
    */
   addQueue(
@@ -74,7 +80,7 @@ export class TaskRouter<Socket> {
     handler: (task: Task<null>, entry?: CertEntry) => Promise<void>,
   ): void {
     this.#parts.scheduler.addQueue(queue, {
-      concurrency,
+      concurrency: isResponderQueue(queue) ? responderQueueSlots(concurrency) : concurrency,
       handler: async (task) => {
         this.#running++;
         try {

@@ -3,8 +3,11 @@
  * (keep-alive connections, in-flight bound, circuit breaker, proxy and
  * overrides, made from the settings and closed at the end), the renewal
  * queue of each responder (`renew <scheme://host:port>`, made on demand,
- * each with `-t` slots, so a responder that hangs holds only its own
- * certificates' slots), and the certificates waiting because every
+ * so a responder that hangs holds only its own certificates' slots: the
+ * pool keeps at most `-t` of its requests in flight, and its queue runs
+ * twice as many renewals, {@linkcode responderQueueSlots}, so that
+ * answered ones are checked and written while the next requests are out),
+ * and the certificates waiting because every
  * responder of theirs is down (re-queued soon, spread out, when one comes
  * back). Per certificate this keeps only its queue's name and, while it
  * waits, its path in a set; nothing is armed per certificate.
@@ -26,6 +29,49 @@ const log = getLogger(["stapled", "daemon"]);
 /** The queue of certificates whose URLs name no responder the pool can key (none, or all disabled). */
 export const DEFAULT_RENEW_QUEUE = "renew";
 
+/** Renewals a responder's queue runs per request it may have in flight. */
+export const RENEWALS_PER_REQUEST_SLOT = 2;
+
+/**
+ * Whether `queue` is a responder's renewal queue (`renew <scheme://host:port>`),
+ * whose requests the pool bounds.
+ *
+ * @param queue A queue's name.
+ * @returns True for a responder's queue, false for the default one and the others.
+ *
+ * @example
+ * ```ts
+ * import { isResponderQueue } from "./_responders.ts";
+ *
+ * console.assert(isResponderQueue("renew http://ocsp.example.test:80"));
+ * console.assert(!isResponderQueue("renew") && !isResponderQueue("parse"));
+ * ```
+ */
+export function isResponderQueue(queue: string): boolean {
+  return queue.startsWith(`${DEFAULT_RENEW_QUEUE} `);
+}
+
+/**
+ * The renewals a responder's queue runs at once for `-t` requests in
+ * flight: the pool holds at most `-t` requests to the responder, and the
+ * other renewals check and write what was answered (or wait for a request
+ * slot), so that work overlaps the next round trips instead of keeping the
+ * responder idle. A responder that hangs holds only these slots.
+ *
+ * @param threads `-t`: requests in flight per responder.
+ * @returns The queue's concurrency.
+ *
+ * @example
+ * ```ts
+ * import { responderQueueSlots } from "./_responders.ts";
+ *
+ * console.assert(responderQueueSlots(2) === 4);
+ * ```
+ */
+export function responderQueueSlots(threads: number): number {
+  return threads * RENEWALS_PER_REQUEST_SLOT;
+}
+
 /** The longest spread of the certificates re-queued when their responder is back, ms. */
 export const UP_SPREAD_MAX_MS = 30_000;
 
@@ -42,7 +88,7 @@ export interface EngineRespondersOptions {
   proxySettings?: ProxySettings;
   /** The fetch implementation (tests). */
   fetch?: typeof fetch;
-  /** Adds a renewal queue with `-t` slots. */
+  /** Adds a renewal queue (the router gives it {@linkcode responderQueueSlots}). */
   addQueue(name: string): void;
   /** A responder is back: these certificates should run again after `delay` ms each. */
   requeue(path: string, delay: number): void;

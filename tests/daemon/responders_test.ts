@@ -3,11 +3,13 @@
  * connections and never answers (a real socket on 127.0.0.1) costs only its
  * own certificates' renewal slots, and a responder marked down by the
  * circuit breaker gets one probe at a time on the breaker's schedule while
- * its certificates keep their staples and wait.
+ * its certificates keep their staples and wait; answered renewals are
+ * checked and written while the next requests to their responder are out,
+ * with never more than `-t` of them in flight.
  */
 import assert from "node:assert/strict";
 import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
-import { Daemon } from "../../src/daemon/mod.ts";
+import { Daemon, Engine } from "../../src/daemon/mod.ts";
 import { FakeCa, RecordingSink } from "./_fakes.ts";
 import { FakeClock } from "../_helpers/fake_clock.ts";
 import { MemoryStapleStore } from "../_helpers/memory_store.ts";
@@ -159,6 +161,59 @@ Deno.test("a responder marked down gets one probe at a time (after about 1, 2, 3
     assert.equal(sink.pushes.length - pushes, names.length);
   } finally {
     await daemon.stop(1000);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A store whose writes wait until `open()`: a slow disk (fsync) standing still. */
+class GatedStore extends MemoryStapleStore {
+  waiting = 0;
+  #gate = Promise.withResolvers<void>();
+  open(): void {
+    this.#gate.resolve();
+  }
+  override async write(staplePath: string, bytes: Uint8Array): Promise<void> {
+    this.waiting++;
+    await this.#gate.promise;
+    this.waiting--;
+    return super.write(staplePath, bytes);
+  }
+}
+
+Deno.test("while answered renewals are being written, the next requests to their responder go out, never more than -t at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stapled-overlap-" });
+  const clock = new FakeClock({ start: Date.now() });
+  const fakeCa = new FakeCa(liveCa, clock);
+  fakeCa.delayMs = 5; // so that two requests are in flight together
+  const store = new GatedStore();
+  try {
+    for (let i = 0; i < 8; i++) {
+      const leaf = await liveCa.leaf(`o${i}`, { ocspUrls: ["http://ocsp.live.test/"] });
+      fakeCa.status.set(leaf.serial, "good");
+      await writeBundle(`${dir}/o${i}.pem`, leaf, [liveCa]);
+    }
+    const engine = new Engine<string>({
+      sources: [{ paths: [dir] }],
+      mode: "one-off",
+      clock,
+      store,
+      sink: new RecordingSink(),
+      fetch: fakeCa.fetch,
+      random: () => 0,
+      proxySettings: {},
+      renewalThreads: 2,
+    });
+    const run = engine.run();
+    // -t 2: two answers wait on the disk, and two more requests were sent meanwhile.
+    assert.ok(await until(() => store.waiting === 4, 2000), `${store.waiting} writes waiting`);
+    assert.equal(fakeCa.requests.length, 4, "four asked while the disk stands still");
+    store.open();
+    await run;
+    assert.equal(store.writes.length, 8);
+    assert.equal(fakeCa.requests.length, 8);
+    assert.equal(fakeCa.maxInFlight, 2, "never more than -t requests in flight");
+  } finally {
+    store.open();
     await Deno.remove(dir, { recursive: true });
   }
 });

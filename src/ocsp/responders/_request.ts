@@ -3,7 +3,9 @@
  * responder, waiting for a probe in flight, admitted by the breaker, within
  * the responder's in-flight bound, sent once more when it turns out
  * serial, with the outcome counted on the breaker and errors naming the
- * certificate's URL.
+ * certificate's URL. An answer is returned one turn of the event loop after
+ * its slot is released, so the next request is sent before the caller
+ * validates this one.
  *
  * @module
  */
@@ -114,8 +116,9 @@ export async function executeRequest(
     }
     const successesBefore = entry.successes;
     const pooled = ctx.keepAlive && !entry.serial && entry.limiter.limit > 1;
+    let body: Uint8Array;
     try {
-      const body = await relabel(url, target, () =>
+      body = await relabel(url, target, () =>
         fetchOnce(target, request, {
           file,
           timeoutMs,
@@ -128,7 +131,6 @@ export async function executeRequest(
         }));
       entry.successes++;
       markUp(entry, ctx.clock, ctx.onEvent);
-      return body;
     } catch (err) {
       if (!(err instanceof ResponderFetchError)) throw err;
       if (detectSerial(entry, err, { attempt, pooled, successesBefore }, ctx.onEvent)) continue;
@@ -144,7 +146,22 @@ export async function executeRequest(
       entry.limiter.release();
       endProbe();
     }
+    await yieldToEventLoop();
+    return body;
   }
+}
+
+/**
+ * Two turns of the event loop. The slot just released went to the next
+ * request waiting for this responder, if any: by the first turn it has
+ * called fetch (its promise chain ran), by the second its request is on the
+ * wire. Without them the caller's next step (validating and writing this
+ * answer, a few ms on the one JS thread) delays that request by as much:
+ * measured at -t 2 against a responder 50 ms away, the next request on a
+ * connection left about 5 ms after the answer instead of under 2 ms.
+ */
+async function yieldToEventLoop(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**

@@ -266,3 +266,25 @@ Deno.test("a request waiting for a slot is cancelled by its signal", async () =>
     assert.equal(server.requests.length, 1);
   });
 });
+
+Deno.test("the next request waiting for a responder is sent before the answer that freed its slot is returned", async () => {
+  // As with Deno's fetch, a request goes on the wire once the event loop turns.
+  const sent: number[] = [];
+  let n = 0;
+  const fetch: typeof globalThis.fetch = () => {
+    const id = ++n;
+    setTimeout(() => sent.push(id), 0);
+    return Promise.resolve(
+      new Response(BODY, { headers: { "content-type": "application/ocsp-response" } }),
+    );
+  };
+  using pool = new ResponderPool({ concurrency: 1, proxySettings: {}, fetch });
+  const url = "http://ocsp.example.test/";
+  const seenByFirst: number[] = [];
+  const first = pool.fetchOcspResponse(url, REQUEST).then(() => seenByFirst.push(...sent));
+  const second = pool.fetchOcspResponse(url, REQUEST);
+  await Promise.all([first, second]);
+  // The caller of the first answer validates and writes it next (CPU on the
+  // one JS thread): the second request must be on its way by then.
+  assert.deepEqual(seenByFirst, [1, 2]);
+});
