@@ -99,7 +99,7 @@ export function rangeProblem(spec: OptionSpec, value: number): string | undefine
  * ```ts
  * import { optionSpec } from "./options.ts";
  * import { optionHelp } from "./option_spec.ts";
- * console.log(optionHelp(optionSpec("renewal-threads"))); // "renewals in flight at most, per OCSP responder (scheme, host and port) (default: 2)"
+ * console.log(optionHelp(optionSpec("renewal-threads"))); // "OCSP requests in flight at most, per OCSP responder (scheme, host and port) (default: 2)"
  * ```
  */
 export function optionHelp(spec: OptionSpec): string {

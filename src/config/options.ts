@@ -168,7 +168,7 @@ export const OPTIONS = [
     default: 2,
     range: { min: 1 },
     field: "renewalThreads",
-    help: "renewals in flight at most, per OCSP responder (scheme, host and port)",
+    help: "OCSP requests in flight at most, per OCSP responder (scheme, host and port)",
   },
   {
     name: "no-recycle",
