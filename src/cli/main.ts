@@ -14,7 +14,7 @@ import { ConfigError, describeError, StapledError } from "../errors/mod.ts";
 import { setupLogging, shutdownLogging } from "../log/mod.ts";
 import { loadConfig, type StapledConfig } from "../config/config.ts";
 import { type CommandLine, parseCommandLine } from "../config/command_line.ts";
-import { resolveSources, runDaemon } from "../daemon/mod.ts";
+import { daemonSettings, resolveSources, runDaemon } from "../daemon/mod.ts";
 import { HaproxyAdder } from "../haproxy/runtime/mod.ts";
 import { checkConfig } from "./check_config.ts";
 import { runOneOff } from "./one_off.ts";
@@ -144,16 +144,10 @@ export async function main(args: string[]): Promise<number> {
           );
         }
       }
+      // The daemon's settings, less what only a daemon does (rescans, watching).
+      const { refreshInterval: _, watch: __, logdir: ___, ...settings } = daemonSettings(config);
       const summary = await runOneOff(resolved.sources, {
-        renewalThreads: config.renewalThreads,
-        minimumValidity: config.minimumValidity,
-        recycle: config.recycle,
-        goodOnly: config.goodOnly,
-        nonce: config.nonce,
-        timeout: config.timeout,
-        fetchIssuer: config.fetchIssuer,
-        ocspProxy: config.ocspProxy,
-        ocspResponderOverride: config.ocspResponderOverride,
+        ...settings,
         sink,
         onStaplesChanged: hook && ((paths) => hook.notify(paths)),
       });
