@@ -13,6 +13,7 @@ import {
   CertValidationError,
 } from "../errors/mod.ts";
 import { bytesEqual, CertCache, ParsedCert } from "./parsed_cert.ts";
+import { LeafCert } from "./leaf_cert.ts";
 import { splitPem } from "./pem.ts";
 
 /** What stapled keeps about a leaf certificate: small on purpose. */
@@ -118,10 +119,16 @@ export function certificatesIn(path: string, bytes: Uint8Array): Uint8Array[] {
   return certs;
 }
 
-function parseAll(path: string, ders: Uint8Array[], cache: CertCache, what: string): ParsedCert[] {
+/** A certificate of a bundle: a cached issuer, or one read the cheap way. */
+type BundleCert = ParsedCert | LeafCert;
+
+function parseAll(path: string, ders: Uint8Array[], cache: CertCache, what: string): BundleCert[] {
   return ders.map((der, i) => {
     try {
-      return cache.parse(der);
+      // Known issuers come from the cache; the others are read cheaply, and
+      // parsed in full only when the cheap reading does not apply (which
+      // also gives the reason a corrupt certificate is refused).
+      return cache.lookup(der) ?? LeafCert.tryParse(der) ?? ParsedCert.parse(der);
     } catch (err) {
       const which = ders.length > 1 ? `${what} ${i + 1}` : what;
       throw new CertParsingError(
@@ -132,13 +139,28 @@ function parseAll(path: string, ders: Uint8Array[], cache: CertCache, what: stri
   });
 }
 
+/** The full parse of an issuer candidate (shared through the cache once it signed a leaf). */
+function asIssuer(path: string, cert: BundleCert, cache: CertCache): ParsedCert {
+  if (cert instanceof ParsedCert) return cert;
+  try {
+    return cache.parse(cert.der);
+  } catch (err) {
+    throw new CertParsingError(
+      path,
+      `corrupt issuer certificate "${cert.subject}": not a valid X.509 certificate (${
+        (err as Error).message
+      })`,
+    );
+  }
+}
+
 /**
  * Picks the leaf: the certificate that issues none of the others, preferring
  * non-CA certificates.
  */
-function findLeaf(path: string, certs: ParsedCert[]): ParsedCert {
+function findLeaf(path: string, certs: BundleCert[]): BundleCert {
   if (certs.length === 1) return certs[0];
-  const issuesAnother = (c: ParsedCert) =>
+  const issuesAnother = (c: BundleCert) =>
     certs.some((o) =>
       o !== c && !bytesEqual(o.subjectDer, o.issuerDer) && bytesEqual(o.issuerDer, c.subjectDer)
     );
@@ -157,7 +179,7 @@ function findLeaf(path: string, certs: ParsedCert[]): ParsedCert {
   );
 }
 
-function leafInfo(leaf: ParsedCert): LeafInfo {
+function leafInfo(leaf: BundleCert): LeafInfo {
   return {
     serial: leaf.serial,
     serialHex: leaf.serialHex,
@@ -170,7 +192,7 @@ async function readIssuerFile(
   issuerPath: string,
   read: (p: string) => Promise<Uint8Array>,
   cache: CertCache,
-): Promise<ParsedCert[] | undefined> {
+): Promise<BundleCert[] | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = await read(issuerPath);
@@ -222,7 +244,7 @@ export async function parseBundle(
     );
   }
 
-  const named = (list: ParsedCert[]) =>
+  const named = (list: BundleCert[]) =>
     list.filter((c) => c !== leaf && bytesEqual(c.subjectDer, leaf.issuerDer));
   let source: CertBundle["issuerSource"] = "bundle";
   let candidates = named(certs);
@@ -253,7 +275,8 @@ export async function parseBundle(
       );
     }
   }
-  for (const candidate of candidates) {
+  for (const found of candidates) {
+    const candidate = asIssuer(path, found, cache);
     if (await leaf.isIssuedBy(candidate)) {
       // Only the issuer is kept in the cache; the leaf is dropped after this.
       return {
