@@ -26,7 +26,11 @@ export interface RunCheckOptions {
  * @param options `-v`, output.
  * @returns The exit status, 0 to 3.
  *
- * @example No certificates and no daemon: nothing to fail
+ * A probe that finds nothing to check cannot tell whether all is well (a
+ * mistyped path, the wrong directory): a cert path that does not exist and
+ * a run that finds no certificate file at all are UNKNOWN, never OK.
+ *
+ * @example No certificates and no daemon: UNKNOWN, not OK
  * ```ts
  * import { runCheck } from "./check.ts";
  * import { loadConfig } from "../config/config.ts";
@@ -34,8 +38,8 @@ export interface RunCheckOptions {
  * const dir = await Deno.makeTempDir();
  * const config = await loadConfig(parseCommandLine(["-p", dir, "--control-socket", `${dir}/c.sock`]));
  * let out = "";
- * console.assert(await runCheck(config, { print: (t) => out += t }) === 0);
- * console.assert(out.startsWith("OCSP OK"));
+ * console.assert(await runCheck(config, { print: (t) => out += t }) === 3);
+ * console.assert(out.startsWith("OCSP UNKNOWN - found no certificate file"));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -49,13 +53,27 @@ export async function runCheck(
   } = options;
   let result;
   try {
+    for (const path of config.certPaths) {
+      try {
+        await Deno.stat(path);
+      } catch (err) {
+        throw new Error(`cannot read cert path ${path}: ${(err as Error).message.split(":")[0]}`);
+      }
+    }
     const { snapshot } = await healthSnapshot(config);
-    result = checkHealth(snapshot, { minimumValidity: config.minimumValidity, verbose });
+    result = snapshot.certificates.length === 0
+      ? checkHealth(undefined, {}, `found no certificate file in ${describePaths(config)}`)
+      : checkHealth(snapshot, { minimumValidity: config.minimumValidity, verbose });
   } catch (err) {
     result = checkHealth(undefined, {}, oneLine(err));
   }
   print(result.output);
   return result.exitCode;
+}
+
+/** Where certificates were looked for, for the UNKNOWN line. */
+function describePaths(config: StapledConfig): string {
+  return [...config.certPaths, ...config.haproxyConfig].join(", ") || "no cert path";
 }
 
 /** An error as one line for the UNKNOWN output. */

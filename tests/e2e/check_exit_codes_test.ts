@@ -88,6 +88,15 @@ Deno.test({
       assert.match(badConfig.stdout, /^OCSP UNKNOWN - --timeout/);
       const nothing = await runStapled(["check", ...control]);
       assert.equal(nothing.code, 3, nothing.stdout);
+      // A mistyped path or the wrong directory must not read as "all good".
+      const missing = await runStapled(["check", "-p", `${base}/no-such-dir`, ...control]);
+      assert.equal(missing.code, 3, missing.stdout);
+      assert.match(missing.stdout, /^OCSP UNKNOWN - cannot read cert path .*no-such-dir/);
+      const empty = `${base}/empty`;
+      await Deno.mkdir(empty);
+      const none = await runStapled(["check", "-p", empty, ...control]);
+      assert.equal(none.code, 3, none.stdout);
+      assert.match(none.stdout, /^OCSP UNKNOWN - found no certificate file in .*empty/);
       // Something that is not stapled listens on the control socket.
       const path = `${base}/garbage.sock`;
       const listener = Deno.listen({ transport: "unix", path });
