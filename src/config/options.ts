@@ -311,6 +311,16 @@ export const OPTIONS = [
       "serve Prometheus metrics (/metrics) and /healthz over HTTP on host:port, [ipv6]:port or a port (loopback); off by default",
   },
   {
+    name: "state-dir",
+    type: "string",
+    arg: "DIR",
+    group: PROCESS,
+    default: "/var/lib/stapled",
+    field: "stateDir",
+    help:
+      "remember here which staples were verified, so an unchanged one is not checked again (not writable: none)",
+  },
+  {
     name: "config",
     short: "c",
     type: "string",

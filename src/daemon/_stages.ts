@@ -12,7 +12,7 @@ import { getLogger } from "@logtape/logtape";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import { type RenewResult, renewStaple } from "../renewer/mod.ts";
 import type { Clock, Task } from "../scheduler/mod.ts";
-import type { StapleStore } from "../staples/mod.ts";
+import type { StapleStore, StateStore } from "../staples/mod.ts";
 import { readBundleWithIssuer } from "./_issuer.ts";
 import { formatDelay } from "./_report.ts";
 import { DEFAULTS } from "../config/defaults.ts";
@@ -80,7 +80,9 @@ export interface Step<Socket = unknown> {
 }
 
 /** The settings with their defaults. */
-export type Settings = Required<Omit<DaemonSettings, "logdir">> & { logdir?: string };
+export type Settings = Required<Omit<DaemonSettings, "logdir" | "stateDir">> & {
+  logdir?: string;
+};
 
 /** The settings with their defaults (DEFAULTS). */
 export function settingsOf(o: DaemonSettings): Settings {
@@ -106,6 +108,8 @@ export interface StageContext<Socket> {
   settings: Settings;
   clock: Clock;
   store: StapleStore;
+  /** Remembered validations, when there is a state store. */
+  state?: StateStore;
   cache: CertCache;
   fetch?: typeof fetch;
   /** The responders (keep-alive, in-flight bound, breaker) renewals fetch through. */
@@ -251,6 +255,7 @@ export async function renewCert<Socket>(
     result = await renewStaple(entry.bundle, {
       clock: ctx.clock,
       store: ctx.store,
+      state: ctx.state,
       minimumValidity: settings.minimumValidity,
       recycle: entry.recycle,
       goodOnly: settings.goodOnly,

@@ -16,7 +16,12 @@ import { CertCache } from "../certs/mod.ts";
 import { describeError } from "../errors/mod.ts";
 import { CertScanner, type CertWatcher } from "../finder/mod.ts";
 import { type Clock, Scheduler, systemClock, type Task } from "../scheduler/mod.ts";
-import { FileStapleStore, type StapleStore } from "../staples/mod.ts";
+import {
+  FileStapleStore,
+  FileStateStore,
+  type StapleStore,
+  type StateStore,
+} from "../staples/mod.ts";
 import { Emitter } from "./_events.ts";
 import { logFirstScan, Reporter, reportUnexpected } from "./_report.ts";
 import { CertTable } from "./_table.ts";
@@ -42,6 +47,9 @@ import { HealthFeed } from "./_health_feed.ts";
 
 const log = getLogger(["stapled", "daemon"]);
 
+/** The daemon writes the state file this long after a change. */
+const STATE_DEBOUNCE_MS = 10_000;
+
 /**
  * The stapling engine. In daemon mode `start()` begins scanning and
  * `stop()` ends it; in one-off and check modes `run()` settles every
@@ -66,6 +74,7 @@ export class Engine<Socket = unknown> {
   #mode: EngineMode;
   #clock: Clock;
   #store: StapleStore;
+  #state: StateStore | undefined;
   #scheduler: Scheduler<Queues>;
   #events = new Emitter<EngineEvents<Socket>>();
   #updates: UpdateBatcher;
@@ -94,6 +103,12 @@ export class Engine<Socket = unknown> {
     this.#mode = options.mode ?? "daemon";
     this.#clock = options.clock ?? systemClock;
     this.#store = options.store ?? new FileStapleStore({ clock: this.#clock });
+    this.#state = options.state ??
+      (options.stateDir && this.#mode !== "check"
+        ? FileStateStore.open(options.stateDir, {
+          debounceMs: this.#mode === "daemon" ? STATE_DEBOUNCE_MS : undefined,
+        })
+        : undefined);
     this.#settings = settingsOf(options);
     this.#table = new CertTable(options.sources);
     this.#health = new HealthFeed(new HealthBook({ clock: this.#clock }));
@@ -196,6 +211,7 @@ export class Engine<Socket = unknown> {
     this.#updates.flush((paths) => paths.sort((a, b) => order.indexOf(a) - order.indexOf(b)));
     await this.#scheduler.close();
     this.#responders.close();
+    await this.#state?.flush();
   }
 
   /** Scans the cert paths now (SIGHUP, file system events). */
@@ -213,7 +229,7 @@ export class Engine<Socket = unknown> {
    * @param options The new options (mode, sink, store and clock are kept).
    */
   async reload(
-    options: Omit<EngineOptions<Socket>, "sink" | "clock" | "fetch" | "store" | "mode">,
+    options: Omit<EngineOptions<Socket>, "sink" | "clock" | "fetch" | "store" | "state" | "mode">,
   ): Promise<void> {
     this.#options = { ...this.#options, ...options };
     this.#settings = settingsOf(this.#options);
@@ -246,6 +262,7 @@ export class Engine<Socket = unknown> {
     this.#responders.close();
     this.#updates.cancel();
     await Promise.all(this.#watchers.splice(0).map((w) => w.close()));
+    await this.#state?.flush();
     await this.#options.sink?.close();
   }
 
@@ -272,6 +289,7 @@ export class Engine<Socket = unknown> {
       settings: this.#settings,
       clock: this.#clock,
       store: this.#store,
+      state: this.#state,
       cache: this.#cache,
       fetch: this.#options.fetch,
       pool: this.#responders.pool,

@@ -87,6 +87,7 @@ export function daemonSettings(config: StapledConfig): Omit<DaemonOptions, "sour
     fetchIssuer: config.fetchIssuer,
     ocspProxy: config.ocspProxy,
     ocspResponderOverride: config.ocspResponderOverride,
+    stateDir: config.stateDir || undefined,
   };
 }
 

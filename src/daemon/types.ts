@@ -14,7 +14,7 @@ import type {
 import type { RenewResult } from "../renewer/mod.ts";
 import type { ProxySettings } from "../ocsp/responders/mod.ts";
 import type { Clock } from "../scheduler/mod.ts";
-import type { StapleNaming, StapleStore } from "../staples/mod.ts";
+import type { StapleNaming, StapleStore, StateStore } from "../staples/mod.ts";
 
 /** Where certificates come from, and who serves them. */
 export interface CertSource<Socket = unknown> {
@@ -101,6 +101,11 @@ export interface DaemonSettings {
   ocspProxy?: string;
   /** `--ocsp-responder-override FROM=TO` rules, in order (see `parseResponderOverride`). @default [] */
   ocspResponderOverride?: readonly string[];
+  /**
+   * Where remembered validations are kept (`--state-dir`); none when unset
+   * or not writable. @default none
+   */
+  stateDir?: string;
 }
 
 /**
@@ -166,6 +171,8 @@ export interface EngineOptions<Socket = unknown> extends DaemonSettings {
   clock?: Clock;
   /** Where staples are kept. @default the files beside the certificates */
   store?: StapleStore;
+  /** Remembered validations. @default a FileStateStore in stateDir, when set */
+  state?: StateStore;
   /** The fetch implementation. */
   fetch?: typeof fetch;
   /** Random numbers for jitter. @default Math.random */

@@ -15,6 +15,7 @@ import type { CertBundle, CertCache } from "../certs/mod.ts";
 import { describeError, OcspBadResponse, StapledError } from "../errors/mod.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import {
+  type CertId,
   certIdFor,
   encodeOcspRequest,
   fetchOcspResponse,
@@ -24,12 +25,15 @@ import {
   type ValidationContext,
 } from "../ocsp/mod.ts";
 import {
+  fileFingerprint,
   FileStapleStore,
   MAX_STAPLE_BYTES,
   type StapleNaming,
   staplePathFor,
   type StapleStore,
+  type StateStore,
 } from "../staples/mod.ts";
+import { createHash } from "node:crypto";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 import { ResponderDownError, type ResponderPool } from "../ocsp/responders/mod.ts";
 import { readRevocation, recordRevocation } from "./_revocation.ts";
@@ -79,6 +83,13 @@ export interface RenewOptions {
   pool?: ResponderPool;
   /** Cancels the renewal (the certificate changed or the daemon stops). */
   signal?: AbortSignal;
+  /**
+   * Remembered validations: an unchanged staple of an unchanged bundle that
+   * was good is reused without being parsed or verified again.
+   */
+  state?: StateStore;
+  /** Validates a response (tests count the calls). @default validateOcspResponse */
+  validate?: typeof validateOcspResponse;
 }
 
 /** What a renewal did. */
@@ -95,6 +106,93 @@ export interface RenewResult {
   url?: string;
 }
 
+const issuerDigests = new WeakMap<object, string>();
+
+/** The margin validation keeps before a response's expiry (CLOCK_SKEW_MS in validate.ts). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What identifies the certificate a staple was verified for: CertID, leaf notAfter, issuer. */
+function identityOf(bundle: CertBundle, certId: CertId): string {
+  let issuer = issuerDigests.get(bundle.issuer);
+  if (issuer === undefined) {
+    issuer = createHash("sha256").update(bundle.issuer.der).digest("base64");
+    issuerDigests.set(bundle.issuer, issuer);
+  }
+  const id = `${hex(certId.issuerNameHash)}.${hex(certId.issuerKeyHash)}.${
+    hex(certId.serialNumber)
+  }`;
+  return `${id}.${bundle.leaf.notAfter.getTime()}.${issuer}`;
+}
+
+/** Where the state store is consulted and fed, for one renewal. */
+interface Remembering {
+  state: StateStore;
+  certPath: string;
+  /** The bundle file's fingerprint now (undefined: not remembered). */
+  bundle: string | undefined;
+  /** The certificate's identity. */
+  key: string;
+}
+
+/** The digest a record is matched by: both files' fingerprints and the certificate. */
+function checkOf(r: Remembering, staple: string): string {
+  return createHash("sha256").update(`${r.bundle} ${staple} ${r.key}`).digest("base64url")
+    .slice(0, 22);
+}
+
+function remember(
+  r: Remembering | undefined,
+  staple: string | undefined,
+  res: ValidatedResponse,
+): void {
+  if (!r) return;
+  if (!r.bundle || !staple || res.status !== "good") {
+    r.state.delete(r.certPath);
+    return;
+  }
+  r.state.set(r.certPath, {
+    check: checkOf(r, staple),
+    producedAt: res.producedAt.getTime(),
+    thisUpdate: res.thisUpdate.getTime(),
+    nextUpdate: res.nextUpdate.getTime(),
+    expiresAt: res.expiresAt.getTime(),
+    signer: res.signer,
+    signerNotAfter: res.signerNotAfter.getTime(),
+  });
+}
+
+/**
+ * The remembered good result for these bytes, when the bundle and staple
+ * files are the ones it was verified from and it is still in its validity
+ * (the time-dependent checks, from the remembered times).
+ */
+function recalled(
+  r: Remembering | undefined,
+  staple: string | undefined,
+  der: Uint8Array,
+  now: number,
+): ValidatedResponse | undefined {
+  if (!r?.bundle || !staple) return undefined;
+  const rec = r.state.get(r.certPath);
+  if (!rec || rec.check !== checkOf(r, staple)) return undefined;
+  // As validation: not within the clock skew of its expiry, the signer not expired.
+  if (rec.expiresAt <= now + CLOCK_SKEW_MS || rec.signerNotAfter < now) return undefined;
+  return {
+    der,
+    status: "good",
+    producedAt: new Date(rec.producedAt),
+    thisUpdate: new Date(rec.thisUpdate),
+    nextUpdate: new Date(rec.nextUpdate),
+    expiresAt: new Date(rec.expiresAt),
+    signer: rec.signer,
+    signerNotAfter: new Date(rec.signerNotAfter),
+  };
+}
+
 /**
  * The staple already on disk, when it is valid for this certificate now.
  */
@@ -103,8 +201,11 @@ async function stapleOnDisk(
   path: string,
   ctx: ValidationContext,
   store: StapleStore,
+  r: Remembering | undefined,
+  validate: typeof validateOcspResponse,
 ): Promise<ValidatedResponse | undefined> {
   const read = await store.read(path);
+  if (read.state !== "read" || read.bytes.length === 0) r?.state.delete(r.certPath);
   if (read.state === "unusable") {
     log.warn("cannot use existing staple {staple}: {reason}", {
       cert: bundle.path,
@@ -114,9 +215,14 @@ async function stapleOnDisk(
     return undefined;
   }
   if (read.state === "missing" || read.bytes.length === 0) return undefined;
+  const known = recalled(r, read.fingerprint, read.bytes, ctx.now.getTime());
+  if (known) return known;
   try {
-    return await validateOcspResponse(read.bytes, ctx);
+    const res = await validate(read.bytes, ctx);
+    remember(r, read.fingerprint, res);
+    return res;
   } catch (err) {
+    r?.state.delete(r.certPath);
     log.info("existing staple not usable: {reason}", {
       cert: bundle.path,
       reason: err instanceof StapledError ? err.reason : describeError(err),
@@ -265,7 +371,14 @@ export async function renewStaple(
     cache: options.cache,
   });
 
-  const onDisk = await stapleOnDisk(bundle, staplePath, context(), store);
+  const remembering: Remembering | undefined = options.state && {
+    state: options.state,
+    certPath: bundle.path,
+    bundle: fileFingerprint(bundle.path),
+    key: identityOf(bundle, certId),
+  };
+  const validate = options.validate ?? validateOcspResponse;
+  const onDisk = await stapleOnDisk(bundle, staplePath, context(), store, remembering, validate);
   let recorded: Promise<ValidatedResponse | undefined> | undefined;
   const revocation = () => recorded ??= readRevocation(bundle, staplePath, context(), store);
 
@@ -314,7 +427,7 @@ export async function renewStaple(
           fetch: options.fetch,
           signal: options.signal,
         });
-      const response = await validateOcspResponse(body, context(nonce));
+      const response = await validate(body, context(nonce));
       checkSize(bundle, response);
       checkNotOlder(bundle, response, onDisk);
       const record = await revocation();
@@ -332,6 +445,9 @@ export async function renewStaple(
         );
       }
       await store.write(staplePath, written);
+      if (remembering) {
+        remember(remembering, written.length ? fileFingerprint(staplePath) : undefined, response);
+      }
       return { action: "fetched", response, staplePath, written, url };
     } catch (err) {
       if (options.signal?.aborted) throw err;

@@ -12,3 +12,4 @@ export * from "./leftovers.ts";
 export * from "./cleaner.ts";
 export * from "./limits.ts";
 export * from "./store.ts";
+export * from "./state.ts";

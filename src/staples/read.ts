@@ -9,13 +9,18 @@
  *
  * @module
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { MAX_STAPLE_BYTES } from "./limits.ts";
 
 /** What {@linkcode readStaple} found. */
 export type StapleRead =
   | { state: "missing" }
-  | { state: "read"; bytes: Uint8Array }
+  | {
+    state: "read";
+    bytes: Uint8Array;
+    /** The opened file's device, inode, size and mtime (ns), when read from a file. */
+    fingerprint?: string;
+  }
   | { state: "unusable"; reason: string };
 
 /** Options of {@linkcode readStaple}. */
@@ -77,6 +82,35 @@ export function readStaple(
   }
 }
 
+/** The device, inode, size and mtime (ns) of a file's stat, as one string. */
+export function fingerprintOf(
+  info: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint },
+): string {
+  const b36 = (n: bigint) => n.toString(36);
+  return `${b36(info.dev)}.${b36(info.ino)}.${b36(info.size)}.${b36(info.mtimeNs)}`;
+}
+
+/**
+ * The fingerprint of a file (following symlinks), or undefined when it cannot be read.
+ *
+ * @param path The file.
+ * @returns Device, inode, size and mtime, as {@linkcode fingerprintOf}.
+ *
+ * @example
+ * ```ts
+ * import { fileFingerprint } from "./read.ts";
+ * console.assert(fileFingerprint("/nonexistent") === undefined);
+ * console.assert(typeof fileFingerprint("/etc/hostname") === "string");
+ * ```
+ */
+export function fileFingerprint(path: string): string | undefined {
+  try {
+    return fingerprintOf(statSync(path, { bigint: true }));
+  } catch {
+    return undefined;
+  }
+}
+
 function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
   const { maxBytes = MAX_STAPLE_BYTES } = options;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
@@ -102,11 +136,11 @@ function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
     return { state: "unusable", reason: `cannot read it: ${(err as Error).message}` };
   }
   try {
-    const opened = fstatSync(fd);
+    const opened = fstatSync(fd, { bigint: true });
     if (!opened.isFile()) {
       return { state: "unusable", reason: "it is not a regular file; not read" };
     }
-    if (opened.size > maxBytes) return tooLarge(opened.size, maxBytes);
+    if (opened.size > maxBytes) return tooLarge(Number(opened.size), maxBytes);
     const buf = new Uint8Array(maxBytes + 1);
     let got = 0;
     while (got < buf.length) {
@@ -115,7 +149,7 @@ function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
       got += n;
     }
     if (got > maxBytes) return tooLarge(got, maxBytes);
-    return { state: "read", bytes: buf.slice(0, got) };
+    return { state: "read", bytes: buf.slice(0, got), fingerprint: fingerprintOf(opened) };
   } catch (err) {
     return { state: "unusable", reason: `cannot read it: ${(err as Error).message}` };
   } finally {

@@ -95,9 +95,13 @@ Deno.test("readStaple() reads a regular file up to the limit, and nothing for a 
     assert.deepEqual(await readStaple(path), { state: "missing" });
     const full = crypto.getRandomValues(new Uint8Array(MAX_STAPLE_BYTES));
     await Deno.writeFile(path, full);
-    assert.deepEqual(await readStaple(path), { state: "read", bytes: full });
+    const { fingerprint, ...read } = await readStaple(path) as { fingerprint?: string };
+    assert.deepEqual(read, { state: "read", bytes: full });
+    assert.match(fingerprint ?? "", /^[0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+$/);
     await Deno.writeFile(path, new Uint8Array());
-    assert.deepEqual(await readStaple(path), { state: "read", bytes: new Uint8Array() });
+    const { fingerprint: again, ...empty } = await readStaple(path) as { fingerprint?: string };
+    assert.deepEqual(empty, { state: "read", bytes: new Uint8Array() });
+    assert.notEqual(again, fingerprint, "a rewritten file has another fingerprint");
     await Deno.writeFile(path, new Uint8Array(MAX_STAPLE_BYTES + 1));
     assert.equal((await readStaple(path)).state, "unusable");
     assert.equal((await readStaple(path, { maxBytes: MAX_STAPLE_BYTES + 1 })).state, "read");
