@@ -19,7 +19,16 @@ export interface StapledRun {
 }
 
 /**
- * Runs stapled to completion.
+ * `--state-dir ""` (no state file) unless `args` name a state directory, so
+ * tests never write the default `/var/lib/stapled/state.json`.
+ */
+function noStateDir(args: readonly string[]): string[] {
+  return args.some((a) => a.startsWith("--state-dir")) ? [] : ["--state-dir", ""];
+}
+
+/**
+ * Runs stapled to completion. Unless `args` name a `--state-dir`, it keeps
+ * no state file.
  *
  * @param args Its arguments.
  * @param options Environment and working directory.
@@ -30,7 +39,7 @@ export async function runStapled(
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<StapledRun> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...RUNTIME_PERMISSIONS, MAIN, ...args],
+    args: ["run", "--quiet", ...RUNTIME_PERMISSIONS, MAIN, ...args, ...noStateDir(args)],
     env: { NO_COLOR: "1", ...options.env },
     cwd: options.cwd,
     stdout: "piped",
@@ -66,6 +75,7 @@ export function spawnStapled(
       MAIN,
       ...args,
       ...(own ? [] : ["--control-socket", ""]),
+      ...noStateDir(args),
     ],
     env: { NO_COLOR: "1", ...options.env },
     cwd: options.cwd,
