@@ -201,7 +201,12 @@ function ecdsaScheme(name: string, hash: string, curve: string): SignatureScheme
   };
 }
 
+/** The curve of each EC key seen, so the parameters are parsed once per key, not per signature. */
+const CURVES = new WeakMap<SubjectPublicKeyInfo, { name: string; size: number }>();
+
 function curveOf(spki: SubjectPublicKeyInfo): { name: string; size: number } {
+  const known = CURVES.get(spki);
+  if (known) return known;
   const params = spki.algorithm.parameters;
   if (spki.algorithm.algorithm !== EC_PUBLIC_KEY_OID || !params) {
     throw new UnsupportedAlgorithmError("(ECDSA signature with a non-EC key)");
@@ -209,6 +214,7 @@ function curveOf(spki: SubjectPublicKeyInfo): { name: string; size: number } {
   const oid = AsnConvert.parse(params, ECParameters).namedCurve ?? "(explicit parameters)";
   const curve = CURVE_OIDS[oid];
   if (!curve) throw new UnsupportedAlgorithmError(`(EC curve ${oid})`);
+  CURVES.set(spki, curve);
   return curve;
 }
 
