@@ -15,7 +15,6 @@ import type { CertBundle, CertCache } from "../certs/mod.ts";
 import { describeError, OcspBadResponse, StapledError } from "../errors/mod.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import {
-  type CertId,
   certIdFor,
   encodeOcspRequest,
   fetchOcspResponse,
@@ -33,10 +32,10 @@ import {
   type StapleStore,
   type StateStore,
 } from "../staples/mod.ts";
-import { createHash } from "node:crypto";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 import { ResponderDownError, type ResponderPool } from "../ocsp/responders/mod.ts";
 import { readRevocation, recordRevocation } from "./_revocation.ts";
+import { identityOf, recalled, remember, type Remembering } from "./_remembered.ts";
 
 const log = getLogger(["stapled", "renewer"]);
 
@@ -104,93 +103,6 @@ export interface RenewResult {
   written: Uint8Array;
   /** The URL that answered, for `fetched`. */
   url?: string;
-}
-
-const issuerDigests = new WeakMap<object, string>();
-
-/** The margin validation keeps before a response's expiry (CLOCK_SKEW_MS in validate.ts). */
-const CLOCK_SKEW_MS = 5 * 60_000;
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** What identifies the certificate a staple was verified for: CertID, leaf notAfter, issuer. */
-function identityOf(bundle: CertBundle, certId: CertId): string {
-  let issuer = issuerDigests.get(bundle.issuer);
-  if (issuer === undefined) {
-    issuer = createHash("sha256").update(bundle.issuer.der).digest("base64");
-    issuerDigests.set(bundle.issuer, issuer);
-  }
-  const id = `${hex(certId.issuerNameHash)}.${hex(certId.issuerKeyHash)}.${
-    hex(certId.serialNumber)
-  }`;
-  return `${id}.${bundle.leaf.notAfter.getTime()}.${issuer}`;
-}
-
-/** Where the state store is consulted and fed, for one renewal. */
-interface Remembering {
-  state: StateStore;
-  certPath: string;
-  /** The bundle file's fingerprint now (undefined: not remembered). */
-  bundle: string | undefined;
-  /** The certificate's identity. */
-  key: string;
-}
-
-/** The digest a record is matched by: both files' fingerprints and the certificate. */
-function checkOf(r: Remembering, staple: string): string {
-  return createHash("sha256").update(`${r.bundle} ${staple} ${r.key}`).digest("base64url")
-    .slice(0, 22);
-}
-
-function remember(
-  r: Remembering | undefined,
-  staple: string | undefined,
-  res: ValidatedResponse,
-): void {
-  if (!r) return;
-  if (!r.bundle || !staple || res.status !== "good") {
-    r.state.delete(r.certPath);
-    return;
-  }
-  r.state.set(r.certPath, {
-    check: checkOf(r, staple),
-    producedAt: res.producedAt.getTime(),
-    thisUpdate: res.thisUpdate.getTime(),
-    nextUpdate: res.nextUpdate.getTime(),
-    expiresAt: res.expiresAt.getTime(),
-    signer: res.signer,
-    signerNotAfter: res.signerNotAfter.getTime(),
-  });
-}
-
-/**
- * The remembered good result for these bytes, when the bundle and staple
- * files are the ones it was verified from and it is still in its validity
- * (the time-dependent checks, from the remembered times).
- */
-function recalled(
-  r: Remembering | undefined,
-  staple: string | undefined,
-  der: Uint8Array,
-  now: number,
-): ValidatedResponse | undefined {
-  if (!r?.bundle || !staple) return undefined;
-  const rec = r.state.get(r.certPath);
-  if (!rec || rec.check !== checkOf(r, staple)) return undefined;
-  // As validation: not within the clock skew of its expiry, the signer not expired.
-  if (rec.expiresAt <= now + CLOCK_SKEW_MS || rec.signerNotAfter < now) return undefined;
-  return {
-    der,
-    status: "good",
-    producedAt: new Date(rec.producedAt),
-    thisUpdate: new Date(rec.thisUpdate),
-    nextUpdate: new Date(rec.nextUpdate),
-    expiresAt: new Date(rec.expiresAt),
-    signer: rec.signer,
-    signerNotAfter: new Date(rec.signerNotAfter),
-  };
 }
 
 /**

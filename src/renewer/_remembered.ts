@@ -1,0 +1,94 @@
+/**
+ * What the renewer remembers in the state file (`--state-dir`): per
+ * certificate, a digest of the bundle's and the staple's fingerprints and of
+ * the certificate, with the verified good result's times, so that a warm run
+ * reuses an unchanged staple without parsing or verifying it again. Only the
+ * time-dependent checks are redone, from the remembered times.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { type CertBundle, toHex } from "../certs/mod.ts";
+import { type CertId, CLOCK_SKEW_MS, type ValidatedResponse } from "../ocsp/mod.ts";
+import type { StateStore } from "../staples/mod.ts";
+
+const issuerDigests = new WeakMap<object, string>();
+
+/** What identifies the certificate a staple was verified for: CertID, leaf notAfter, issuer. */
+export function identityOf(bundle: CertBundle, certId: CertId): string {
+  let issuer = issuerDigests.get(bundle.issuer);
+  if (issuer === undefined) {
+    issuer = createHash("sha256").update(bundle.issuer.der).digest("base64");
+    issuerDigests.set(bundle.issuer, issuer);
+  }
+  const id = `${toHex(certId.issuerNameHash)}.${toHex(certId.issuerKeyHash)}.${
+    toHex(certId.serialNumber)
+  }`;
+  return `${id}.${bundle.leaf.notAfter.getTime()}.${issuer}`;
+}
+
+/** Where the state store is consulted and fed, for one renewal. */
+export interface Remembering {
+  state: StateStore;
+  certPath: string;
+  /** The bundle file's fingerprint now (undefined: not remembered). */
+  bundle: string | undefined;
+  /** The certificate's identity. */
+  key: string;
+}
+
+/** The digest a record is matched by: both files' fingerprints and the certificate. */
+function checkOf(r: Remembering, staple: string): string {
+  return createHash("sha256").update(`${r.bundle} ${staple} ${r.key}`).digest("base64url")
+    .slice(0, 22);
+}
+
+/** Records a good result verified from these files (anything else: forgets the certificate). */
+export function remember(
+  r: Remembering | undefined,
+  staple: string | undefined,
+  res: ValidatedResponse,
+): void {
+  if (!r) return;
+  if (!r.bundle || !staple || res.status !== "good") {
+    r.state.delete(r.certPath);
+    return;
+  }
+  r.state.set(r.certPath, {
+    check: checkOf(r, staple),
+    producedAt: res.producedAt.getTime(),
+    thisUpdate: res.thisUpdate.getTime(),
+    nextUpdate: res.nextUpdate.getTime(),
+    expiresAt: res.expiresAt.getTime(),
+    signer: res.signer,
+    signerNotAfter: res.signerNotAfter.getTime(),
+  });
+}
+
+/**
+ * The remembered good result for these bytes, when the bundle and staple
+ * files are the ones it was verified from and it is still in its validity
+ * (the time-dependent checks, from the remembered times).
+ */
+export function recalled(
+  r: Remembering | undefined,
+  staple: string | undefined,
+  der: Uint8Array,
+  now: number,
+): ValidatedResponse | undefined {
+  if (!r?.bundle || !staple) return undefined;
+  const rec = r.state.get(r.certPath);
+  if (!rec || rec.check !== checkOf(r, staple)) return undefined;
+  // As validation: not within the clock skew of its expiry, the signer not expired.
+  if (rec.expiresAt <= now + CLOCK_SKEW_MS || rec.signerNotAfter < now) return undefined;
+  return {
+    der,
+    status: "good",
+    producedAt: new Date(rec.producedAt),
+    thisUpdate: new Date(rec.thisUpdate),
+    nextUpdate: new Date(rec.nextUpdate),
+    expiresAt: new Date(rec.expiresAt),
+    signer: rec.signer,
+    signerNotAfter: new Date(rec.signerNotAfter),
+  };
+}
