@@ -24,6 +24,7 @@ import { DEFAULTS } from "../config/defaults.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 import { writeStapleAtomic } from "../staples/write.ts";
 import { certificatesIn } from "./bundle.ts";
+import { readBoundedBody } from "../ocsp/fetch.ts";
 import { splitPem, toPem } from "./pem.ts";
 
 /** Largest caIssuers answer read, bytes (the cap of an OCSP response). */
@@ -148,40 +149,6 @@ function certificateOf(body: Uint8Array): X509Certificate | string {
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array | string> {
-  const length = Number(response.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(length) && length > maxBytes) {
-    await response.body?.cancel();
-    return `the answer is ${length} bytes, more than the ${maxBytes}-byte cap`;
-  }
-  const encoding = (response.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  if (encoding !== "identity" && encoding !== "") {
-    await response.body?.cancel();
-    return `the answer has Content-Encoding "${encoding}"; stapled asks for identity`;
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return `the answer exceeds the ${maxBytes}-byte cap`;
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  return body;
-}
-
 /**
  * Fetches the certificate at a caIssuers URL and checks that it issued and
  * signed `leaf`.
@@ -261,7 +228,8 @@ export async function fetchCaIssuer(
       await response.body?.cancel();
       throw missing(`HTTP ${response.status} ${response.statusText}`.trim());
     }
-    body = await readCapped(response, maxBytes);
+    const read = await readBoundedBody(response, maxBytes);
+    body = read.problem ?? read.bytes;
   } catch (err) {
     if (err instanceof CertIssuerMissingError) throw err;
     if (timeout.signal.aborted) {

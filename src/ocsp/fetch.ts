@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { encodeBase64 } from "../certs/mod.ts";
+import { encodeBase64 } from "../certs/pem.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 import { type FetchFailure, ResponderFetchError } from "./responders/errors.ts";
@@ -71,47 +71,51 @@ export function ocspGetUrl(url: string, request: Uint8Array): string {
   return url + sep + encodeURIComponent(encodeBase64(request));
 }
 
-/**
- * Refuses a body sent with a Content-Encoding: stapled asks for `identity`
- * and decodes nothing, so a compressed body could only be a misbehaving or
- * hostile responder (a 1.6 KB brotli body inflates to 1 GiB).
- */
-function checkEncoding(file: string, url: string, response: Response): void {
-  const header = response.headers.get("content-encoding");
-  if (header === null) return;
-  const codings = header.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
-  if (codings.every((c) => c === "identity")) return;
-  throw new ResponderFetchError(
-    file,
-    url,
-    "content",
-    `response has Content-Encoding "${header.trim()}"; stapled asks for identity and decodes no compressed body`,
-  );
-}
+/** A body that was read whole, or why it was refused. */
+export type BoundedBody = { bytes: Uint8Array; problem?: undefined } | { problem: string };
 
 /**
- * Reads the body, counting the bytes actually delivered (after any decoding
- * the fetch implementation did) against `maxBytes`, and stops reading as soon
- * as they exceed it. A Content-Length over the cap is refused before reading;
- * one within it only sizes the buffer, it is not trusted as a bound.
+ * Reads an HTTP body as stapled reads every body it fetches (OCSP responses,
+ * caIssuers certificates): a Content-Encoding other than identity is refused
+ * (stapled asks for identity and decodes nothing: a 1.6 KB brotli body
+ * inflates to 1 GiB), and the bytes actually delivered are counted against
+ * `maxBytes`, reading stops as soon as they exceed it. A Content-Length over
+ * the cap is refused before reading; one within it only sizes the buffer.
+ *
+ * @param response The response, its body not yet read.
+ * @param maxBytes The cap.
+ * @returns The bytes, or the problem (`response ...`, one line).
+ *
+ * @example
+ * ```ts
+ * const ok = await readBoundedBody(new Response("abc"), 10);
+ * console.assert(ok.problem === undefined && ok.bytes.length === 3);
+ * const big = await readBoundedBody(new Response("x".repeat(11)), 10);
+ * console.assert(big.problem === "response body exceeds the 10-byte cap");
+ * ```
  */
-async function readCapped(
-  file: string,
-  url: string,
+export async function readBoundedBody(
   response: Response,
   maxBytes: number,
-): Promise<Uint8Array> {
+): Promise<BoundedBody> {
+  const encoding = response.headers.get("content-encoding");
+  if (encoding !== null) {
+    const codings = encoding.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
+    if (!codings.every((c) => c === "identity")) {
+      await response.body?.cancel().catch(() => {});
+      return {
+        problem:
+          `response has Content-Encoding "${encoding.trim()}"; stapled asks for identity and decodes no compressed body`,
+      };
+    }
+  }
   const header = response.headers.get("content-length");
   const length = header === null ? NaN : Number(header);
   if (Number.isFinite(length) && length > maxBytes) {
-    throw new ResponderFetchError(
-      file,
-      url,
-      "content",
-      `response body of ${length} bytes exceeds the ${maxBytes}-byte cap`,
-    );
+    await response.body?.cancel().catch(() => {});
+    return { problem: `response body of ${length} bytes exceeds the ${maxBytes}-byte cap` };
   }
-  if (!response.body) return new Uint8Array();
+  if (!response.body) return { bytes: new Uint8Array() };
   // One buffer, sized by a plausible Content-Length, grown at most up to the
   // cap: no list of chunks to join (a reader loop with chunks left ~23 KiB
   // of garbage per fetch).
@@ -125,12 +129,7 @@ async function readCapped(
     if (done) break;
     if (total + value.length > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new ResponderFetchError(
-        file,
-        url,
-        "content",
-        `response body exceeds the ${maxBytes}-byte cap`,
-      );
+      return { problem: `response body exceeds the ${maxBytes}-byte cap` };
     }
     if (total + value.length > buffer.length) {
       const grown = new Uint8Array(
@@ -142,7 +141,7 @@ async function readCapped(
     buffer.set(value, total);
     total += value.length;
   }
-  return total === buffer.length ? buffer : buffer.slice(0, total);
+  return { bytes: total === buffer.length ? buffer : buffer.slice(0, total) };
 }
 
 function isRedirect(status: number): boolean {
@@ -255,13 +254,15 @@ export async function fetchOcspResponse(
           }" is not application/ocsp-response (captive portal or error page?)`,
         );
       }
+      let read: BoundedBody;
       try {
-        checkEncoding(file, url, response);
-        return await readCapped(file, url, response, maxBytes);
+        read = await readBoundedBody(response, maxBytes);
       } catch (err) {
         await response.body?.cancel().catch(() => {});
         throw err;
       }
+      if (read.problem !== undefined) throw fail("content", read.problem);
+      return read.bytes;
     }
   } catch (err) {
     if (err instanceof ResponderFetchError) throw err;
