@@ -21,6 +21,7 @@ import {
   Name,
 } from "@peculiar/asn1-x509";
 import { bytesEqual, nameToString, type ParsedCert, toHex } from "./parsed_cert.ts";
+import { children, type Tlv, tlv } from "./_der_walk.ts";
 
 /** id-ad-ocsp (RFC 5280 §4.2.2.1). */
 const ID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
@@ -60,44 +61,6 @@ function ocspUrlsFromDer(aia: Uint8Array): string[] {
     if (ad.accessMethod === ID_AD_OCSP && uri) urls.push(uri);
   }
   return urls;
-}
-
-/** One DER element: tag, where its contents are, where it ends. */
-interface Tlv {
-  tag: number;
-  start: number;
-  contents: number;
-  end: number;
-}
-
-/** Reads the element at `at`, ending no later than `limit` (single-byte tags, definite lengths). */
-function tlv(der: Uint8Array, at: number, limit: number): Tlv {
-  if (at + 2 > limit) throw new Error("truncated element");
-  const tag = der[at];
-  if ((tag & 0x1f) === 0x1f) throw new Error("multi-byte tag");
-  let len = der[at + 1];
-  let contents = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || contents + n > limit) throw new Error("bad length");
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[contents + i];
-    contents += n;
-  }
-  const end = contents + len;
-  if (end > limit) throw new Error("element overruns its parent");
-  return { tag, start: at, contents, end };
-}
-
-/** The elements directly inside `parent`. */
-function children(der: Uint8Array, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let at = parent.contents; at < parent.end;) {
-    const el = tlv(der, at, parent.end);
-    out.push(el);
-    at = el.end;
-  }
-  return out;
 }
 
 /** A certificate of a bundle that is not (yet) needed as an issuer. */

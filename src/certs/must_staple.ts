@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { children, type Tlv, tlv } from "./_der_walk.ts";
 
 /** id-pe-tlsfeature (RFC 7633 §6). */
 export const ID_PE_TLSFEATURE = "1.3.6.1.5.5.7.1.24";
@@ -20,43 +21,9 @@ export const TLS_FEATURE_STATUS_REQUEST = 5;
 /** The DER of the OID 1.3.6.1.5.5.7.1.24, without tag and length. */
 const TLSFEATURE_OID = new Uint8Array([0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18]);
 
-interface Tlv {
-  tag: number;
-  start: number; // content start
-  end: number; // content end
-}
-
-function readTlv(der: Uint8Array, at: number, limit: number): Tlv {
-  if (at + 2 > limit) throw new RangeError("Cannot read DER: truncated");
-  const tag = der[at];
-  if ((tag & 0x1f) === 0x1f) throw new RangeError("Cannot read DER: multi-byte tag");
-  let len = der[at + 1];
-  let start = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || start + n > limit) throw new RangeError("Cannot read DER: bad length");
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + der[start + i];
-    start += n;
-  }
-  const end = start + len;
-  if (end > limit) throw new RangeError("Cannot read DER: length beyond the data");
-  return { tag, start, end };
-}
-
-function children(der: Uint8Array, parent: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let at = parent.start; at < parent.end;) {
-    const tlv = readTlv(der, at, parent.end);
-    out.push(tlv);
-    at = tlv.end;
-  }
-  return out;
-}
-
-function sameBytes(der: Uint8Array, tlv: Tlv, want: Uint8Array): boolean {
-  if (tlv.end - tlv.start !== want.length) return false;
-  for (let i = 0; i < want.length; i++) if (der[tlv.start + i] !== want[i]) return false;
+function sameBytes(der: Uint8Array, el: Tlv, want: Uint8Array): boolean {
+  if (el.end - el.contents !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (der[el.contents + i] !== want[i]) return false;
   return true;
 }
 
@@ -78,7 +45,7 @@ function sameBytes(der: Uint8Array, tlv: Tlv, want: Uint8Array): boolean {
  * ```
  */
 export function tlsFeatures(der: Uint8Array): number[] | undefined {
-  const cert = readTlv(der, 0, der.length);
+  const cert = tlv(der, 0, der.length);
   if (cert.tag !== 0x30) throw new RangeError("Cannot read certificate: not a SEQUENCE");
   const tbs = children(der, cert)[0];
   if (!tbs || tbs.tag !== 0x30) throw new RangeError("Cannot read certificate: no tbsCertificate");
@@ -93,14 +60,14 @@ export function tlsFeatures(der: Uint8Array): number[] | undefined {
     }
     const value = parts[parts.length - 1];
     if (value.tag !== 0x04) throw new RangeError("Cannot read TLS feature: no OCTET STRING");
-    const seq = readTlv(der, value.start, value.end);
+    const seq = tlv(der, value.contents, value.end);
     if (seq.tag !== 0x30) throw new RangeError("Cannot read TLS feature: not a SEQUENCE");
     return children(der, seq).map((n) => {
-      if (n.tag !== 0x02 || n.end - n.start > 4) {
+      if (n.tag !== 0x02 || n.end - n.contents > 4) {
         throw new RangeError("Cannot read TLS feature: not a small INTEGER");
       }
       let v = 0;
-      for (let i = n.start; i < n.end; i++) v = v * 256 + der[i];
+      for (let i = n.contents; i < n.end; i++) v = v * 256 + der[i];
       return v;
     });
   }
