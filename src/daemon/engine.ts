@@ -96,6 +96,8 @@ export class Engine<Socket = unknown> {
   #router: TaskRouter<Socket>;
   /** Staple health (status, check, metrics), fed from the stages' results. */
   #health: HealthFeed;
+  /** The stages' context for the current configuration (see #context). */
+  #stageContext: StageContext<Socket> | undefined;
 
   /** @param options Sources, mode, sink, store, clock, settings. */
   constructor(options: EngineOptions<Socket>) {
@@ -233,6 +235,7 @@ export class Engine<Socket = unknown> {
   ): Promise<void> {
     this.#options = { ...this.#options, ...options };
     this.#settings = settingsOf(this.#options);
+    this.#stageContext = undefined;
     this.#responders.reconfigure(this.#settings);
     this.#table.sources = this.#options.sources;
     await Promise.all(this.#watchers.splice(0).map((w) => w.close()));
@@ -282,9 +285,13 @@ export class Engine<Socket = unknown> {
     this.#watchers = await watchSources(this.#options.sources, this.#clock, () => this.rescan());
   }
 
-  /** What the stages need: the engine's state and outputs, nothing that reaches back. */
+  /**
+   * What the stages need: the engine's state and outputs, nothing that
+   * reaches back. Built once per configuration (a reload makes it again),
+   * not once per task.
+   */
   #context(): StageContext<Socket> {
-    return {
+    return this.#stageContext ??= {
       mode: this.#mode,
       settings: this.#settings,
       clock: this.#clock,
