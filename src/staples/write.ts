@@ -7,6 +7,13 @@
  * (a regular file, a FIFO, a symlink) is replaced by the rename; a directory
  * there is an error.
  *
+ * Concurrent writes into one directory share its fsync: a write resolves only
+ * after a directory fsync that began after its own rename, but one fsync
+ * covers every rename done before it began (a round running when a rename
+ * lands does not count; the next round, started after it, does). The temp
+ * file is created with the staple's mode; it is chmodded only when the umask
+ * (or a default ACL) left other bits, as an fstat of the new file tells.
+ *
  * @module
  */
 import { StapleWriteError } from "../errors/mod.ts";
@@ -26,6 +33,51 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     handle.close();
   }
+}
+
+/** A directory's fsync rounds: the one under way, and the next one, queued to start when it ends. */
+interface DirSyncRounds {
+  running?: Promise<void>;
+  queued?: Promise<void>;
+}
+
+/** The directories with a round running or queued (no entry: none). */
+const DIR_SYNC_ROUNDS = new Map<string, DirSyncRounds>();
+
+function ignore(): void {}
+
+/** Starts a round of `dir`'s fsync now. */
+function startRound(dir: string, rounds: DirSyncRounds): Promise<void> {
+  const round: Promise<void> = syncDirectory(dir).finally(() => {
+    if (rounds.running === round) rounds.running = undefined;
+    if (!rounds.running && !rounds.queued && DIR_SYNC_ROUNDS.get(dir) === rounds) {
+      DIR_SYNC_ROUNDS.delete(dir);
+    }
+  });
+  rounds.running = round;
+  return round;
+}
+
+/**
+ * Resolves after an fsync of `dir` that begins after this call (so after the
+ * caller's rename): a round not yet started is joined, a running one is not,
+ * since it may have begun before the rename.
+ */
+function syncDirectoryAfterRename(dir: string): Promise<void> {
+  let rounds = DIR_SYNC_ROUNDS.get(dir);
+  if (rounds === undefined) {
+    rounds = {};
+    DIR_SYNC_ROUNDS.set(dir, rounds);
+  }
+  if (rounds.queued) return rounds.queued;
+  if (!rounds.running) return startRound(dir, rounds);
+  const these = rounds;
+  const queued: Promise<void> = these.running!.then(ignore, ignore).then(() => {
+    these.queued = undefined;
+    return startRound(dir, these);
+  });
+  these.queued = queued;
+  return queued;
 }
 
 /**
@@ -57,20 +109,23 @@ export async function writeStapleAtomic(
   let renamed = false;
   try {
     file = await Deno.open(temp, { write: true, createNew: true, mode });
+    // An fstat of the new file (microseconds, no I/O) instead of a chmod every time.
+    const created = file.statSync().mode;
+    const chmod = created === null || (created & 0o7777) !== mode;
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     await file.sync();
     file.close();
     file = undefined;
-    await Deno.chmod(temp, mode).catch(() => {});
+    if (chmod) await Deno.chmod(temp, mode).catch(ignore);
     await Deno.rename(temp, path);
     renamed = true;
-    await syncDirectory(dirPrefixOf(path) || ".");
+    await syncDirectoryAfterRename(dirPrefixOf(path) || ".");
   } catch (err) {
     try {
       file?.close();
     } catch { /* already closed */ }
-    if (!renamed) await Deno.remove(temp).catch(() => {});
+    if (!renamed) await Deno.remove(temp).catch(ignore);
     const what = renamed
       ? "staple written, but its directory cannot be synced to disk (a power cut may undo it)"
       : "cannot write staple";
