@@ -12,7 +12,7 @@ import {
   CertParsingError,
   CertValidationError,
 } from "../errors/mod.ts";
-import { bytesEqual, CertCache, ParsedCert } from "./parsed_cert.ts";
+import { bytesEqual, CertCache, certDigest, ParsedCert } from "./parsed_cert.ts";
 import { LeafCert } from "./leaf_cert.ts";
 import { splitPem } from "./pem.ts";
 
@@ -69,6 +69,12 @@ export interface ReadBundleOptions {
   issuerFile?: string | null;
   /** With `issuerFile: null`: why, and what to do; it ends the "issuer missing" error. */
   issuerHint?: string;
+  /**
+   * The digest ({@linkcode certDigest}) of the issuer whose signature on this
+   * file's leaf verified before, when the file is unchanged since: that
+   * candidate's signature is not checked again (any other one's is).
+   */
+  verifiedIssuer?: string;
 }
 
 /**
@@ -277,7 +283,9 @@ export async function parseBundle(
   }
   for (const found of candidates) {
     const candidate = asIssuer(path, found, cache);
-    if (await leaf.isIssuedBy(candidate)) {
+    const known = options.verifiedIssuer !== undefined &&
+      certDigest(candidate) === options.verifiedIssuer;
+    if (known || await leaf.isIssuedBy(candidate)) {
       // Only the issuer is kept in the cache; the leaf is dropped after this.
       return {
         path,

@@ -18,6 +18,7 @@ import {
   id_pe_authorityInfoAccess,
   Name,
 } from "@peculiar/asn1-x509";
+import { createHash } from "node:crypto";
 import { encodeBase64 } from "./pem.ts";
 import { VerifyingKey } from "./signature.ts";
 
@@ -259,6 +260,32 @@ export class ParsedCert {
   isValidAt(now: Date): boolean {
     return this.notBefore <= now && now <= this.notAfter;
   }
+}
+
+const certDigests = new WeakMap<object, string>();
+
+/**
+ * A digest (SHA-256, base64) of a certificate's DER, computed once per
+ * parsed certificate: what the state file remembers an issuer by.
+ *
+ * @param cert A parsed certificate.
+ * @returns The digest.
+ *
+ * @example
+ * ```ts
+ * import { certDigest, ParsedCert } from "./parsed_cert.ts";
+ * import { TestCa } from "../../scripts/lib/pki.ts";
+ * const ca = ParsedCert.parse((await TestCa.root("Example Root")).der);
+ * console.assert(certDigest(ca).length === 44 && certDigest(ca) === certDigest(ca));
+ * ```
+ */
+export function certDigest(cert: ParsedCert): string {
+  let digest = certDigests.get(cert);
+  if (digest === undefined) {
+    digest = createHash("sha256").update(cert.der).digest("base64");
+    certDigests.set(cert, digest);
+  }
+  return digest;
 }
 
 /**

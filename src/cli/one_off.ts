@@ -85,7 +85,7 @@ function toOneOff(o: CertOutcome): OneOffOutcome {
     return { path, status: "revoked", line, result };
   }
   if (result && o.status === "stapled") {
-    const how = result.action === "recycled"
+    const how = result.action !== "fetched"
       ? "existing staple reused"
       : `fetched from ${result.url}`;
     const fetched = o.issuerFetch?.fetched ? ` (issuer fetched from ${o.issuerFetch.url})` : "";

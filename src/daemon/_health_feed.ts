@@ -14,6 +14,7 @@ import { certIdFor } from "../ocsp/mod.ts";
 import { certIdKey } from "../haproxy/runtime/show_ocsp_response.ts";
 import { StapleNotSentError } from "../haproxy/runtime/staple_not_sent.ts";
 import { ResponderDownError } from "../ocsp/responders/mod.ts";
+import type { BundleRecord } from "../staples/mod.ts";
 import { HealthBook } from "./health.ts";
 import { leafFacts } from "./health_from_disk.ts";
 import type { CertOutcome } from "./types.ts";
@@ -26,6 +27,45 @@ export interface FeedEntry {
   path: string;
   bundle?: CertBundle;
   urlIndex: number;
+}
+
+/** A leaf's facts for status and metrics (what the state file remembers of them). */
+export type LeafFacts = NonNullable<BundleRecord["facts"]>;
+
+/**
+ * The facts status and metrics show of a bundle's leaf: subject, SANs,
+ * serial, Must-Staple and the CertID key HAProxy's `show ocsp-response`
+ * lists it by.
+ *
+ * @param path The certificate file.
+ * @param bundle What it holds.
+ * @param bytes The file's bytes, when read.
+ * @returns The facts (those that cannot be read are left at their defaults).
+ */
+export async function bundleFacts(
+  path: string,
+  bundle: CertBundle | NoOcspBundle,
+  bytes: Uint8Array | undefined,
+): Promise<LeafFacts> {
+  let facts;
+  try {
+    facts = bytes
+      ? leafFacts(certificatesIn(path, bytes), bundle.leaf.serialHex, bundle.ocspUrls)
+      : undefined;
+  } catch { /* the bundle parsed; the extra facts are optional */ }
+  let key: string | undefined;
+  if ("issuer" in bundle) {
+    try {
+      key = certIdKey(await certIdFor(bundle.issuer, bundle.leaf.serial));
+    } catch { /* no key: --haproxy cannot compare it */ }
+  }
+  return {
+    subject: facts?.subject ?? bundle.leaf.subject,
+    san: facts?.san ?? [],
+    serial: bundle.leaf.serialHex,
+    mustStaple: facts?.mustStaple ?? false,
+    ...(key ? { certIdKey: key } : {}),
+  };
 }
 
 /** Turns engine happenings into HealthBook calls. */
@@ -43,33 +83,21 @@ export class HealthFeed {
    *
    * @param path The file.
    * @param bundle What it holds.
-   * @param bytes The file's bytes, when read.
+   * @param facts Its leaf's facts ({@linkcode bundleFacts}).
    */
-  async parsed(
-    path: string,
-    bundle: CertBundle | NoOcspBundle,
-    bytes: Uint8Array | undefined,
-  ): Promise<void> {
-    let facts;
-    try {
-      facts = bytes
-        ? leafFacts(certificatesIn(path, bytes), bundle.leaf.serialHex, bundle.ocspUrls)
-        : undefined;
-    } catch { /* the bundle parsed; the extra facts are optional */ }
-    let key: string | undefined;
-    if ("issuer" in bundle) {
-      try {
-        key = certIdKey(await certIdFor(bundle.issuer, bundle.leaf.serial));
-      } catch { /* no key: --haproxy cannot compare it */ }
-    }
-    this.book.certificateParsed(path, {
-      subject: facts?.subject ?? bundle.leaf.subject,
-      san: facts?.san ?? [],
-      serial: bundle.leaf.serialHex,
-      ocspUrls: bundle.ocspUrls,
-      mustStaple: facts?.mustStaple ?? false,
-      ...(key ? { certIdKey: key } : {}),
-    });
+  parsed(path: string, bundle: CertBundle | NoOcspBundle, facts: LeafFacts): void {
+    this.book.certificateParsed(path, { ...facts, ocspUrls: bundle.ocspUrls });
+  }
+
+  /**
+   * A certificate file was recalled from the state file, unread.
+   *
+   * @param path The file.
+   * @param bundle What its last full read found (with its facts).
+   */
+  recalled(path: string, bundle: BundleRecord): void {
+    if (!bundle.facts) return;
+    this.book.certificateParsed(path, { ...bundle.facts, ocspUrls: bundle.ocspUrls });
   }
 
   /**

@@ -23,6 +23,7 @@ import { fetchCaIssuer, leafCaIssuers, writeIssuerFile } from "../certs/aia_issu
 import { findIssuerInDirectory } from "../certs/issuer_dir.ts";
 import { CertIssuerMissingError, StapledError } from "../errors/mod.ts";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
+import { fileFingerprint } from "../staples/mod.ts";
 import type { Clock } from "../scheduler/mod.ts";
 import type { CertSource, IssuerFetch } from "./types.ts";
 
@@ -38,6 +39,8 @@ export interface BundleRead {
   issuerFetch?: IssuerFetch;
   /** The certificate file's bytes, when it could be read. */
   bytes?: Uint8Array;
+  /** The certificate file's fingerprint, taken before it was read. */
+  fingerprint?: string;
 }
 
 /** What the reading needs. */
@@ -51,13 +54,24 @@ export interface ReadWithIssuerOptions {
   timeoutMs: number;
   fetch?: typeof fetch;
   signal?: AbortSignal;
+  /**
+   * The digest of the issuer whose signature on the leaf verified when the
+   * file had this fingerprint (the state file), if any.
+   */
+  verifiedIssuer?: (fingerprint: string | undefined) => string | undefined;
 }
 
-async function bytesOf(path: string): Promise<Uint8Array | undefined> {
+/**
+ * The file's bytes and its fingerprint, taken before the read: if the file
+ * changes in between, the fingerprint is the older one, so the next look at
+ * the file sees a change and reads it again.
+ */
+async function bytesOf(path: string): Promise<{ bytes?: Uint8Array; fingerprint?: string }> {
+  const fingerprint = fileFingerprint(path);
   try {
-    return await Deno.readFile(path);
+    return { bytes: await Deno.readFile(path), fingerprint };
   } catch {
-    return undefined; // readBundle() reports it
+    return {}; // readBundle() reports it
   }
 }
 
@@ -110,7 +124,8 @@ export async function readBundleWithIssuer(
   options: ReadWithIssuerOptions,
 ): Promise<BundleRead> {
   const files = haproxyStapleFiles(path, source);
-  const bytes = await bytesOf(path);
+  const { bytes, fingerprint } = await bytesOf(path);
+  const verifiedIssuer = options.verifiedIssuer?.(fingerprint);
   const issuerDirFile = await issuerInDirectory(path, bytes, source.issuersChainPath);
   const read = (issuerFile: string | null) =>
     readBundle(path, {
@@ -118,12 +133,18 @@ export async function readBundleWithIssuer(
       now: new Date(options.clock.now()),
       issuerFile,
       issuerHint: files.issuerHint,
+      verifiedIssuer,
       ...(bytes
         ? { readFile: (p: string) => p === path ? Promise.resolve(bytes) : Deno.readFile(p) }
         : {}),
     });
   try {
-    return { bundle: await read(issuerDirFile ?? files.issuerFile), issuerDirFile, bytes };
+    return {
+      bundle: await read(issuerDirFile ?? files.issuerFile),
+      issuerDirFile,
+      bytes,
+      fingerprint,
+    };
   } catch (err) {
     if (!(err instanceof StapledError) || err.kind !== "CertIssuerMissing" || !bytes) throw err;
     if (!options.fetchIssuer) throw err;
@@ -156,6 +177,11 @@ export async function readBundleWithIssuer(
       url,
       file,
     });
-    return { bundle: await read(file), issuerFetch: { url, file, fetched: true }, bytes };
+    return {
+      bundle: await read(file),
+      issuerFetch: { url, file, fetched: true },
+      bytes,
+      fingerprint,
+    };
   }
 }

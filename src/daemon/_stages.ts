@@ -10,10 +10,12 @@ import { type CertBundle, type CertCache, hasOcsp, type NoOcspBundle } from "../
 import { StapledError } from "../errors/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
-import { type RenewResult, renewStaple } from "../renewer/mod.ts";
+import { rememberBundle, type RenewResult, renewStaple, verifiedIssuer } from "../renewer/mod.ts";
 import type { Clock, Task } from "../scheduler/mod.ts";
-import type { StapleStore, StateStore } from "../staples/mod.ts";
+import type { BundleRecord, StapleStore, StateStore } from "../staples/mod.ts";
 import { readBundleWithIssuer } from "./_issuer.ts";
+import { recallCert } from "./_recall.ts";
+import { bundleFacts, type LeafFacts } from "./_health_feed.ts";
 import { formatDelay } from "./_report.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import {
@@ -63,6 +65,8 @@ export interface CertEntry {
   issuerFetch?: IssuerFetch;
   /** The renewal queue (its responder's) its pending renewal is in. */
   renewQueue?: string;
+  /** The certificate file's fingerprint when it was last read (the state file's records). */
+  fingerprint?: string;
 }
 
 /** What a stage decided: what became of the certificate, and its next run. */
@@ -124,11 +128,15 @@ export interface StageContext<Socket> {
     more: Partial<CertOutcome>,
   ): CertOutcome<Socket>;
   push(entry: CertEntry, der: Uint8Array): void;
+  /** Whether {@linkcode push} sends this certificate's staple anywhere (a sink, sockets for it). */
+  pushes(entry: CertEntry): boolean;
   changed(path: string): void;
   /** Daemon: every responder of `entry` is down; it waits for their probes (re-queued on `up`). */
   waitForResponders?(entry: CertEntry): void;
-  /** A file was read (health: its leaf facts and CertID key). */
-  parsed?(entry: CertEntry, bundle: CertBundle | NoOcspBundle, bytes?: Uint8Array): Promise<void>;
+  /** Daemon: a file was read (health: its leaf facts and CertID key). */
+  parsed?(entry: CertEntry, bundle: CertBundle | NoOcspBundle, facts: LeafFacts): void;
+  /** Daemon: a file was recalled from the state file (health: its remembered facts). */
+  recalled?(entry: CertEntry, bundle: BundleRecord): void;
 }
 
 /**
@@ -144,8 +152,11 @@ export async function parseCert<Socket>(
   task: Task<null>,
   entry: CertEntry,
 ): Promise<Step<Socket> | undefined> {
+  const recalled = await recallCert(ctx, entry);
+  if (recalled) return recalled;
   const path = entry.path;
   const source = ctx.sourceOf(entry);
+  const state = ctx.mode === "check" ? undefined : ctx.state;
   let read;
   try {
     read = await readBundleWithIssuer(path, source, {
@@ -156,6 +167,7 @@ export async function parseCert<Socket>(
       timeoutMs: ctx.settings.timeout * 1000,
       fetch: ctx.fetch,
       signal: task.signal,
+      verifiedIssuer: (fingerprint) => verifiedIssuer(state, path, fingerprint),
     });
   } catch (err) {
     if (!(err instanceof StapledError)) throw err;
@@ -186,7 +198,17 @@ export async function parseCert<Socket>(
   entry.issuerFetch = issuerFetch;
   entry.issuerFile = issuerDirFile ?? source.issuerFile;
   if (!bundle) return { outcome: ctx.outcome(entry, "parsed", { issuerFetch }) };
-  await ctx.parsed?.(entry, bundle, read.bytes);
+  // The facts are shown by status (daemon) and remembered for the next warm start.
+  const facts = ctx.parsed || state ? await bundleFacts(path, bundle, read.bytes) : undefined;
+  if (facts) ctx.parsed?.(entry, bundle, facts);
+  entry.fingerprint = read.fingerprint;
+  if (state && hasOcsp(bundle)) {
+    await rememberBundle(state, bundle, {
+      fingerprint: read.fingerprint,
+      selfContained: bundle.issuerSource === "bundle",
+      facts,
+    });
+  }
   if (!hasOcsp(bundle)) {
     if (ctx.mode !== "check") {
       ctx.sink?.forget(path);
@@ -268,6 +290,7 @@ export async function renewCert<Socket>(
       fetch: ctx.fetch,
       pool: ctx.pool,
       signal: task.signal,
+      bundleFingerprint: entry.fingerprint,
     });
   } catch (err) {
     if (task.signal.aborted) return undefined;

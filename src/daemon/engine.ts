@@ -12,11 +12,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { CertCache } from "../certs/mod.ts";
+import { type CertBundle, CertCache, type NoOcspBundle } from "../certs/mod.ts";
 import { describeError } from "../errors/mod.ts";
 import { CertScanner, type CertWatcher } from "../finder/mod.ts";
 import { type Clock, Scheduler, systemClock, type Task } from "../scheduler/mod.ts";
 import {
+  type BundleRecord,
   FileStapleStore,
   FileStateStore,
   type StapleStore,
@@ -43,7 +44,7 @@ import { Settlement } from "./_settle.ts";
 import { DEFAULT_RENEW_QUEUE, EngineResponders } from "./_responders.ts";
 import { type Queues, TaskRouter } from "./_queues.ts";
 import { HealthBook, type HealthSnapshot } from "./health.ts";
-import { HealthFeed } from "./_health_feed.ts";
+import { HealthFeed, type LeafFacts } from "./_health_feed.ts";
 
 const log = getLogger(["stapled", "daemon"]);
 
@@ -301,7 +302,15 @@ export class Engine<Socket = unknown> {
       fetch: this.#options.fetch,
       pool: this.#responders.pool,
       waitForResponders: (entry: CertEntry) => this.#responders.wait(entry),
-      parsed: (entry, bundle, bytes) => this.#health.parsed(entry.path, bundle, bytes),
+      // Status and metrics exist in the daemon only: one-off and check skip the leaf facts.
+      ...(this.#mode === "daemon"
+        ? {
+          parsed: (entry: CertEntry, bundle: CertBundle | NoOcspBundle, facts: LeafFacts) =>
+            this.#health.parsed(entry.path, bundle, facts),
+          recalled: (entry: CertEntry, bundle: BundleRecord) =>
+            this.#health.recalled(entry.path, bundle),
+        }
+        : {}),
       random: this.#options.random ?? Math.random,
       sink: this.#options.sink,
       stats: this.#stats,
@@ -312,6 +321,8 @@ export class Engine<Socket = unknown> {
           ...more,
         }),
       push: (entry: CertEntry, der: Uint8Array) => this.#push(entry, der),
+      pushes: (entry: CertEntry) =>
+        this.#options.sink !== undefined && pushGroups(this.#table.sources, entry).length > 0,
       changed: (path: string) => {
         if (this.#events.has("staplesChanged")) this.#updates.add(path);
       },

@@ -8,38 +8,36 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { type CertBundle, toHex } from "../certs/mod.ts";
+import { type CertBundle, certDigest, toHex } from "../certs/mod.ts";
 import { type CertId, CLOCK_SKEW_MS, type ValidatedResponse } from "../ocsp/mod.ts";
-import type { StateStore } from "../staples/mod.ts";
+import type { StateRecord, StateStore } from "../staples/mod.ts";
 
-const issuerDigests = new WeakMap<object, string>();
-
-/** What identifies the certificate a staple was verified for: CertID, leaf notAfter, issuer. */
+/**
+ * What identifies the certificate a staple was verified for, as a digest:
+ * its CertID, its notAfter and its issuer.
+ */
 export function identityOf(bundle: CertBundle, certId: CertId): string {
-  let issuer = issuerDigests.get(bundle.issuer);
-  if (issuer === undefined) {
-    issuer = createHash("sha256").update(bundle.issuer.der).digest("base64");
-    issuerDigests.set(bundle.issuer, issuer);
-  }
   const id = `${toHex(certId.issuerNameHash)}.${toHex(certId.issuerKeyHash)}.${
     toHex(certId.serialNumber)
   }`;
-  return `${id}.${bundle.leaf.notAfter.getTime()}.${issuer}`;
+  return createHash("sha256")
+    .update(`${id}.${bundle.leaf.notAfter.getTime()}.${certDigest(bundle.issuer)}`)
+    .digest("base64url").slice(0, 22);
 }
 
 /** Where the state store is consulted and fed, for one renewal. */
 export interface Remembering {
   state: StateStore;
   certPath: string;
-  /** The bundle file's fingerprint now (undefined: not remembered). */
+  /** The bundle file's fingerprint when it was read (undefined: not remembered). */
   bundle: string | undefined;
-  /** The certificate's identity. */
+  /** The certificate's identity ({@linkcode identityOf}). */
   key: string;
 }
 
-/** The digest a record is matched by: both files' fingerprints and the certificate. */
-function checkOf(r: Remembering, staple: string): string {
-  return createHash("sha256").update(`${r.bundle} ${staple} ${r.key}`).digest("base64url")
+/** The digest a staple record is matched by: both files' fingerprints and the certificate. */
+export function checkOf(bundle: string, staple: string, identity: string): string {
+  return createHash("sha256").update(`${bundle} ${staple} ${identity}`).digest("base64url")
     .slice(0, 22);
 }
 
@@ -55,7 +53,7 @@ export function remember(
     return;
   }
   r.state.set(r.certPath, {
-    check: checkOf(r, staple),
+    check: checkOf(r.bundle, staple, r.key),
     producedAt: res.producedAt.getTime(),
     thisUpdate: res.thisUpdate.getTime(),
     nextUpdate: res.nextUpdate.getTime(),
@@ -66,20 +64,16 @@ export function remember(
 }
 
 /**
- * The remembered good result for these bytes, when the bundle and staple
- * files are the ones it was verified from and it is still in its validity
- * (the time-dependent checks, from the remembered times).
+ * A staple record as the validated response it stands for, when it is still
+ * in its validity (the time-dependent checks of validation, from the
+ * remembered times: not within the clock skew of its expiry, the signer not
+ * expired).
  */
-export function recalled(
-  r: Remembering | undefined,
-  staple: string | undefined,
+export function responseOf(
+  rec: StateRecord,
   der: Uint8Array,
   now: number,
 ): ValidatedResponse | undefined {
-  if (!r?.bundle || !staple) return undefined;
-  const rec = r.state.get(r.certPath);
-  if (!rec || rec.check !== checkOf(r, staple)) return undefined;
-  // As validation: not within the clock skew of its expiry, the signer not expired.
   if (rec.expiresAt <= now + CLOCK_SKEW_MS || rec.signerNotAfter < now) return undefined;
   return {
     der,
@@ -91,4 +85,20 @@ export function recalled(
     signer: rec.signer,
     signerNotAfter: new Date(rec.signerNotAfter),
   };
+}
+
+/**
+ * The remembered good result for these bytes, when the bundle and staple
+ * files are the ones it was verified from and it is still in its validity.
+ */
+export function recalled(
+  r: Remembering | undefined,
+  staple: string | undefined,
+  der: Uint8Array,
+  now: number,
+): ValidatedResponse | undefined {
+  if (!r?.bundle || !staple) return undefined;
+  const rec = r.state.get(r.certPath);
+  if (!rec || rec.check !== checkOf(r.bundle, staple, r.key)) return undefined;
+  return responseOf(rec, der, now);
 }

@@ -4,3 +4,4 @@
  * @module
  */
 export * from "./renew.ts";
+export * from "./recall.ts";

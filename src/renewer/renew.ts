@@ -87,19 +87,31 @@ export interface RenewOptions {
    * was good is reused without being parsed or verified again.
    */
   state?: StateStore;
+  /**
+   * The bundle file's fingerprint taken before it was read (what the state
+   * records are matched by). @default a stat of the file now
+   */
+  bundleFingerprint?: string;
   /** Validates a response (tests count the calls). @default validateOcspResponse */
   validate?: typeof validateOcspResponse;
 }
 
 /** What a renewal did. */
 export interface RenewResult {
-  /** `recycled`: the staple on disk was reused; `fetched`: a new one was written. */
-  action: "recycled" | "fetched";
+  /**
+   * `recycled`: the staple on disk was reused; `fetched`: a new one was
+   * written; `recalled`: the staple on disk was reused from the state file
+   * without the certificate file being read ({@linkcode recallStaple}).
+   */
+  action: "recycled" | "fetched" | "recalled";
   /** The staple's response (also for a revoked one written empty under --good-only). */
   response: ValidatedResponse;
   /** The staple file. */
   staplePath: string;
-  /** The bytes now in the staple file (empty under --good-only for revoked). */
+  /**
+   * The bytes now in the staple file (empty under --good-only for revoked;
+   * for `recalled`, empty unless they were read to be pushed).
+   */
   written: Uint8Array;
   /** The URL that answered, for `fetched`. */
   url?: string;
@@ -286,7 +298,7 @@ export async function renewStaple(
   const remembering: Remembering | undefined = options.state && {
     state: options.state,
     certPath: bundle.path,
-    bundle: fileFingerprint(bundle.path),
+    bundle: options.bundleFingerprint ?? fileFingerprint(bundle.path),
     key: identityOf(bundle, certId),
   };
   const validate = options.validate ?? validateOcspResponse;
@@ -348,6 +360,9 @@ export async function renewStaple(
       const written = response.status === "revoked" && goodOnly ? new Uint8Array() : response.der;
       options.signal?.throwIfAborted();
       if (response.status === "revoked") {
+        // The good staple remembered is forgotten first, so a staple write
+        // failing below cannot leave it to be recalled.
+        options.state?.delete(bundle.path);
         // Before the staple: under --good-only the record is all that says "revoked".
         await recordRevocation(store, staplePath, response, record).catch((err) =>
           log.error("cannot record the revocation: {reason}", {
@@ -358,7 +373,11 @@ export async function renewStaple(
       }
       await store.write(staplePath, written);
       if (remembering) {
-        remember(remembering, written.length ? fileFingerprint(staplePath) : undefined, response);
+        remember(
+          remembering,
+          written.length ? store.fingerprint?.(staplePath) : undefined,
+          response,
+        );
       }
       return { action: "fetched", response, staplePath, written, url };
     } catch (err) {

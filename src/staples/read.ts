@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { MAX_STAPLE_BYTES } from "./limits.ts";
 
 /** What {@linkcode readStaple} found. */
@@ -18,7 +18,7 @@ export type StapleRead =
   | {
     state: "read";
     bytes: Uint8Array;
-    /** The opened file's device, inode, size and mtime (ns), when read from a file. */
+    /** The file's {@linkcode fingerprintOf}, when read from a file that did not change while read. */
     fingerprint?: string;
   }
   | { state: "unusable"; reason: string };
@@ -82,19 +82,33 @@ export function readStaple(
   }
 }
 
-/** The device, inode, size and mtime (ns) of a file's stat, as one string. */
-export function fingerprintOf(
-  info: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint },
-): string {
-  const b36 = (n: bigint) => n.toString(36);
-  return `${b36(info.dev)}.${b36(info.ino)}.${b36(info.size)}.${b36(info.mtimeNs)}`;
+/**
+ * A file's fingerprint: its device, inode, size, mtime and ctime (ms), as
+ * one string. A file replaced (new inode) or written (new mtime and ctime,
+ * even when `touch -d` puts the mtime back) gets another one.
+ *
+ * @param info The file's `Deno.FileInfo` (from `Deno.statSync` or `FsFile.stat`).
+ * @returns The fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { fingerprintOf } from "./read.ts";
+ * const a = fingerprintOf(Deno.statSync("/etc/hostname"));
+ * console.assert(a === fingerprintOf(Deno.statSync("/etc/hostname")));
+ * ```
+ */
+export function fingerprintOf(info: Deno.FileInfo): string {
+  const b36 = (n: number | null | undefined) => (n ?? 0).toString(36);
+  return `${b36(info.dev)}.${b36(info.ino)}.${b36(info.size)}.${b36(info.mtime?.getTime())}.${
+    b36(info.ctime?.getTime())
+  }`;
 }
 
 /**
  * The fingerprint of a file (following symlinks), or undefined when it cannot be read.
  *
  * @param path The file.
- * @returns Device, inode, size and mtime, as {@linkcode fingerprintOf}.
+ * @returns Device, inode, size, mtime and ctime, as {@linkcode fingerprintOf}.
  *
  * @example
  * ```ts
@@ -105,7 +119,7 @@ export function fingerprintOf(
  */
 export function fileFingerprint(path: string): string | undefined {
   try {
-    return fingerprintOf(statSync(path, { bigint: true }));
+    return fingerprintOf(Deno.statSync(path));
   } catch {
     return undefined;
   }
@@ -136,11 +150,11 @@ function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
     return { state: "unusable", reason: `cannot read it: ${(err as Error).message}` };
   }
   try {
-    const opened = fstatSync(fd, { bigint: true });
+    const opened = fstatSync(fd);
     if (!opened.isFile()) {
       return { state: "unusable", reason: "it is not a regular file; not read" };
     }
-    if (opened.size > maxBytes) return tooLarge(Number(opened.size), maxBytes);
+    if (opened.size > maxBytes) return tooLarge(opened.size, maxBytes);
     const buf = new Uint8Array(maxBytes + 1);
     let got = 0;
     while (got < buf.length) {
@@ -149,7 +163,14 @@ function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
       got += n;
     }
     if (got > maxBytes) return tooLarge(got, maxBytes);
-    return { state: "read", bytes: buf.slice(0, got), fingerprint: fingerprintOf(opened) };
+    // The fingerprint is the path's stat before the open: the same file
+    // (inode, size) was opened, else none (the file is checked in full).
+    const same = opened.ino === info.ino && opened.size === info.size && got === info.size;
+    return {
+      state: "read",
+      bytes: buf.slice(0, got),
+      ...(same ? { fingerprint: fingerprintOf(info) } : {}),
+    };
   } catch (err) {
     return { state: "unusable", reason: `cannot read it: ${(err as Error).message}` };
   } finally {

@@ -1,10 +1,13 @@
 /**
- * Work not redone across runs: per certificate, the fingerprints (device,
- * inode, size, mtime) of the bundle file and of the staple file it last
- * verified, and what the full validation of that staple found. A warm run
- * whose files match a remembered good result reuses the staple without
- * parsing or verifying it again; any change of either file, of the
- * certificate's CertID or issuer, or of stapled's version or this schema
+ * Work not redone across runs. Per certificate file, two records: what its
+ * last full read found (the bundle record: its fingerprint, the issuer whose
+ * signature on the leaf verified, the leaf's facts), and what the full
+ * validation of its staple found (the staple record, matched by a digest of
+ * both files' fingerprints and the certificate's identity). A warm run whose
+ * files match reuses the staple without reading the bundle or parsing or
+ * verifying anything again; a bundle file unchanged since its leaf's
+ * signature verified is not verified again. Any change of either file, of
+ * the certificate's CertID or issuer, or of stapled's version or this schema
  * means a full check. {@linkcode FileStateStore} keeps one small JSON
  * document under the state directory, written atomically;
  * {@linkcode MemoryStateStore} is for tests.
@@ -18,7 +21,7 @@ import { writeStapleAtomic } from "./write.ts";
 const log = getLogger(["stapled", "state"]);
 
 /** Bumped whenever what a record means, or the validation rules, change. */
-export const STATE_SCHEMA = 1;
+export const STATE_SCHEMA = 2;
 
 /** The state file's name inside the state directory. */
 export const STATE_FILE_NAME = "state.json";
@@ -44,6 +47,30 @@ export interface StateRecord {
   signerNotAfter: number;
 }
 
+/** What a full read of a certificate file found (only files whose leaf's signature verified). */
+export interface BundleRecord {
+  /** The file's fingerprint (device, inode, size, mtime, ctime) before it was read. */
+  fingerprint: string;
+  /** A digest of the certificate's identity: its CertID, notAfter and issuer. */
+  identity: string;
+  /** A digest (SHA-256, base64) of the issuer certificate whose signature on the leaf verified. */
+  issuer: string;
+  /** The issuer was in the file itself (not in an issuer file or directory, not fetched). */
+  selfContained: boolean;
+  /** The leaf's notAfter, ms. */
+  notAfter: number;
+  /** The leaf's OCSP URLs. */
+  ocspUrls: string[];
+  /** The leaf's facts for status and metrics, when the daemon read them. */
+  facts?: {
+    subject: string;
+    san: string[];
+    serial: string;
+    mustStaple: boolean;
+    certIdKey?: string;
+  };
+}
+
 /** Remembered validations, by certificate file. */
 export interface StateStore {
   /**
@@ -65,6 +92,19 @@ export interface StateStore {
    * @param certPath The certificate file.
    */
   delete(certPath: string): void;
+  /**
+   * The bundle record of a certificate file.
+   *
+   * @param certPath The certificate file.
+   */
+  getBundle(certPath: string): BundleRecord | undefined;
+  /**
+   * Remembers a bundle record (kept in memory until {@linkcode flush}).
+   *
+   * @param certPath The certificate file.
+   * @param record What its full read found.
+   */
+  setBundle(certPath: string, record: BundleRecord): void;
   /** Writes what changed; never throws (a failure is logged). */
   flush(): Promise<void>;
 }
@@ -82,6 +122,8 @@ export interface StateStore {
 export class MemoryStateStore implements StateStore {
   /** The records. */
   readonly records: Map<string, StateRecord> = new Map();
+  /** The bundle records. */
+  readonly bundles: Map<string, BundleRecord> = new Map();
   /** How many times {@linkcode get} was called. */
   reads = 0;
   /** How many times {@linkcode flush} was called. */
@@ -101,6 +143,16 @@ export class MemoryStateStore implements StateStore {
   /** {@inheritDoc StateStore.delete} */
   delete(certPath: string): void {
     this.records.delete(certPath);
+  }
+
+  /** {@inheritDoc StateStore.getBundle} */
+  getBundle(certPath: string): BundleRecord | undefined {
+    return this.bundles.get(certPath);
+  }
+
+  /** {@inheritDoc StateStore.setBundle} */
+  setBundle(certPath: string, record: BundleRecord): void {
+    this.bundles.set(certPath, record);
   }
 
   /** {@inheritDoc StateStore.flush} */
@@ -151,6 +203,47 @@ function fromRow(row: unknown): StateRecord | undefined {
   };
 }
 
+/** A bundle record as a JSON array: fingerprint, identity, issuer, flags, notAfter, URLs, facts. */
+type BundleRow = [string, string, string, number, number, string[], BundleRecord["facts"]?];
+
+function toBundleRow(r: BundleRecord): BundleRow {
+  const row: BundleRow = [
+    r.fingerprint,
+    r.identity,
+    r.issuer,
+    r.selfContained ? 1 : 0,
+    r.notAfter,
+    r.ocspUrls,
+  ];
+  if (r.facts) row.push(r.facts);
+  return row;
+}
+
+const isString = (x: unknown): x is string => typeof x === "string";
+
+function fromBundleRow(row: unknown): BundleRecord | undefined {
+  if (!Array.isArray(row) || row.length < 6 || row.length > 7) return undefined;
+  const [fingerprint, identity, issuer, flags, notAfter, ocspUrls, facts] = row;
+  if (!isString(fingerprint) || !isString(identity) || !isString(issuer)) return undefined;
+  if ((flags !== 0 && flags !== 1) || !Number.isSafeInteger(notAfter)) return undefined;
+  if (!Array.isArray(ocspUrls) || !ocspUrls.every(isString)) return undefined;
+  const f = facts as BundleRecord["facts"] | undefined;
+  const factsOk = f === undefined ||
+    (isString(f?.subject) && Array.isArray(f.san) && f.san.every(isString) &&
+      isString(f.serial) && typeof f.mustStaple === "boolean" &&
+      (f.certIdKey === undefined || isString(f.certIdKey)));
+  if (!factsOk) return undefined;
+  return {
+    fingerprint,
+    identity,
+    issuer,
+    selfContained: flags === 1,
+    notAfter,
+    ocspUrls,
+    ...(f ? { facts: f } : {}),
+  };
+}
+
 /** Options of {@linkcode FileStateStore.open}. */
 export interface FileStateStoreOptions {
   /** Write this long after a change (the daemon); none: only on {@linkcode StateStore.flush}. */
@@ -158,9 +251,10 @@ export interface FileStateStoreOptions {
 }
 
 /**
- * The state file `<dir>/state.json`: `{"schema":1,"version":"…","certs":{path:"…"}}`,
- * one line of text per certificate (about 50 bytes plus its path), written
- * atomically.
+ * The state file `<dir>/state.json`:
+ * `{"schema":2,"version":"…","certs":{path:"…"},"bundles":{path:[…]}}`, one
+ * line of text per staple (about 50 bytes plus its path) and one small array
+ * per certificate file, written atomically.
  *
  * @example Remember a record, then read it back from the file
  * ```ts
@@ -179,14 +273,16 @@ export interface FileStateStoreOptions {
 export class FileStateStore implements StateStore {
   #path: string;
   #records: Map<string, StateRecord>;
+  #bundles: Map<string, BundleRecord>;
   #dirty = false;
   #debounceMs?: number;
   #timer?: ReturnType<typeof setTimeout>;
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(path: string, records: Map<string, StateRecord>, debounceMs?: number) {
+  private constructor(path: string, read: StateRead, debounceMs?: number) {
     this.#path = path;
-    this.#records = records;
+    this.#records = read.records;
+    this.#bundles = read.bundles;
     this.#debounceMs = debounceMs;
   }
 
@@ -232,6 +328,17 @@ export class FileStateStore implements StateStore {
     if (this.#records.delete(certPath)) this.#changed();
   }
 
+  /** {@inheritDoc StateStore.getBundle} */
+  getBundle(certPath: string): BundleRecord | undefined {
+    return this.#bundles.get(certPath);
+  }
+
+  /** {@inheritDoc StateStore.setBundle} */
+  setBundle(certPath: string, record: BundleRecord): void {
+    this.#bundles.set(certPath, record);
+    this.#changed();
+  }
+
   /** {@inheritDoc StateStore.flush} */
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -240,7 +347,9 @@ export class FileStateStore implements StateStore {
     this.#dirty = false;
     const certs: Record<string, Row> = {};
     for (const [p, r] of this.#records) certs[p] = toRow(r);
-    const text = JSON.stringify({ schema: STATE_SCHEMA, version: VERSION, certs });
+    const bundles: Record<string, BundleRow> = {};
+    for (const [p, r] of this.#bundles) bundles[p] = toBundleRow(r);
+    const text = JSON.stringify({ schema: STATE_SCHEMA, version: VERSION, certs, bundles });
     const bytes = new TextEncoder().encode(text);
     this.#writing = this.#writing.then(() =>
       writeStapleAtomic(this.#path, bytes, { mode: 0o600 }).catch((err) => {
@@ -265,8 +374,16 @@ export class FileStateStore implements StateStore {
   }
 }
 
-function readState(path: string): Map<string, StateRecord> {
+/** What a state file held. */
+interface StateRead {
+  records: Map<string, StateRecord>;
+  bundles: Map<string, BundleRecord>;
+}
+
+function readState(path: string): StateRead {
   const records = new Map<string, StateRecord>();
+  const bundles = new Map<string, BundleRecord>();
+  const empty = { records, bundles };
   let doc: unknown;
   try {
     doc = JSON.parse(Deno.readTextFileSync(path));
@@ -277,16 +394,25 @@ function readState(path: string): Map<string, StateRecord> {
         reason: (err as Error).message,
       });
     }
-    return records;
+    return empty;
   }
-  const d = doc as { schema?: unknown; version?: unknown; certs?: unknown };
-  if (d?.schema !== STATE_SCHEMA || d.version !== VERSION || typeof d.certs !== "object") {
+  const d = doc as { schema?: unknown; version?: unknown; certs?: unknown; bundles?: unknown };
+  if (
+    d?.schema !== STATE_SCHEMA || d.version !== VERSION || typeof d.certs !== "object" ||
+    d.certs === null
+  ) {
     log.info("ignoring the state file {file}: written by another stapled version", { file: path });
-    return records;
+    return empty;
   }
   for (const [p, row] of Object.entries(d.certs as Record<string, unknown>)) {
     const r = fromRow(row);
     if (r) records.set(p, r);
   }
-  return records;
+  if (typeof d.bundles === "object" && d.bundles !== null) {
+    for (const [p, row] of Object.entries(d.bundles as Record<string, unknown>)) {
+      const r = fromBundleRow(row);
+      if (r) bundles.set(p, r);
+    }
+  }
+  return empty;
 }

@@ -11,7 +11,7 @@ import { StapleWriteError } from "../errors/mod.ts";
 import { type Clock, systemClock } from "../scheduler/clock.ts";
 import { LeftoverCleaner } from "./cleaner.ts";
 import { revocationPathFor } from "./paths.ts";
-import { readStaple, type StapleRead } from "./read.ts";
+import { fileFingerprint, readStaple, type StapleRead } from "./read.ts";
 import { writeStapleAtomic } from "./write.ts";
 
 /**
@@ -36,6 +36,14 @@ export interface StapleStore {
    * @returns `missing`, `read` with the bytes, or `unusable` with why.
    */
   read(staplePath: string): Promise<StapleRead>;
+  /**
+   * The staple's fingerprint now, as `read` reports it, without reading it
+   * (one stat); undefined when there is none. A store without it is never
+   * trusted to be unchanged.
+   *
+   * @param staplePath The staple.
+   */
+  fingerprint?(staplePath: string): string | undefined;
   /**
    * Replaces a staple atomically (readers see the old or the new one).
    *
@@ -121,6 +129,11 @@ export class FileStapleStore implements StapleStore {
   /** {@inheritDoc StapleStore.read} */
   read(staplePath: string): Promise<StapleRead> {
     return readStaple(staplePath);
+  }
+
+  /** {@inheritDoc StapleStore.fingerprint} */
+  fingerprint(staplePath: string): string | undefined {
+    return fileFingerprint(staplePath);
   }
 
   /** {@inheritDoc StapleStore.write} */

@@ -15,6 +15,7 @@ import {
   writeStapleAtomic,
 } from "../../src/staples/mod.ts";
 import { makeStapleFixture, type StapleFixture } from "../_helpers/fixtures.ts";
+import { StapleWriteError } from "../../src/errors/mod.ts";
 
 const HOUR = 3_600_000;
 
@@ -198,5 +199,46 @@ Deno.test("the state file of 100,000 remembered certificates stays about 10 MB (
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a revoked answer forgets the remembered good staple before anything is written", async () => {
+  const fx = await makeStapleFixture();
+  try {
+    await writeGoodStaple(fx);
+    const state = new MemoryStateStore();
+    await remembered(fx, state);
+    assert.ok(state.records.has(fx.path));
+    const now = Date.now();
+    const revoked = await fx.goodResponse({
+      status: "revoked",
+      revokedAt: new Date(now - 60_000),
+      thisUpdate: new Date(now - 30_000),
+      nextUpdate: new Date(now + 24 * HOUR),
+    });
+    // The staple write fails (a full disk): the good staple stays on disk,
+    // and must not be recalled as good on the next run.
+    const files = new FileStapleStore();
+    const store = Object.assign(Object.create(files), {
+      write: (path: string) =>
+        Promise.reject(new StapleWriteError(path, "cannot write staple: No space left on device")),
+    });
+    await assert.rejects(
+      renewStaple(fx.bundle, {
+        state,
+        store,
+        recycle: false,
+        fetch: () =>
+          Promise.resolve(
+            new Response(revoked as BodyInit, {
+              headers: { "content-type": "application/ocsp-response" },
+            }),
+          ),
+      }),
+      (err: Error) => (err as { kind?: string }).kind === "StapleWriteError",
+    );
+    assert.equal(state.records.has(fx.path), false, "the good staple is forgotten");
+  } finally {
+    await fx.cleanup();
   }
 });
