@@ -67,7 +67,7 @@ export async function main(args: string[]): Promise<number> {
   if (parsed.help) {
     console.log(
       `${USAGE}\n\nBenchmarks:\n${
-        BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.title}`).join("\n")
+        BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.title}`).join("\n")
       }`,
     );
     return 0;
@@ -80,14 +80,18 @@ export async function main(args: string[]): Promise<number> {
     return await respawnWithGc(args);
   }
   const selected = BENCHMARKS.filter((b) =>
-    parsed.only.length ? parsed.only.includes(b.name) : !(parsed.quick && b.skipWhenQuick)
+    parsed.only.length
+      ? parsed.only.includes(b.name)
+      : !(parsed.quick && b.skipWhenQuick) && !(b.onlyWhenLarge && !parsed.large)
   );
   const ctx = await BenchContext.create({ quick: parsed.quick });
   const rows: Row[] = [];
   let failed = 0;
   const started = performance.now();
   console.log(
-    `stapled benchmarks${parsed.quick ? " (--quick)" : ""}: ${await describeMachine(ctx.root)}`,
+    `stapled benchmarks${parsed.quick ? " (--quick)" : ""}${
+      parsed.large ? " (--large)" : ""
+    }: ${await describeMachine(ctx.root)}`,
   );
   try {
     for (const bench of selected) {

@@ -13,16 +13,25 @@ import { idleBenchmark } from "./idle_bench.ts";
 import { daemonMemoryBenchmark } from "./daemon_memory_bench.ts";
 import { daemonHeapBenchmark } from "./daemon_heap_bench.ts";
 import { respondersBenchmark } from "./responders_bench.ts";
+import { daemonWarmBenchmark } from "./daemon_warm_bench.ts";
+import { opensslBenchmark } from "./openssl_bench.ts";
+import { largeBenchmark } from "./large_bench.ts";
 
-/** The benchmarks, cheapest first. */
+/**
+ * The benchmarks, cheapest first; `daemon-warm` right after `oneoff`, whose
+ * warm directory it starts from, and `large` (only with `--large`) last.
+ */
 export const BENCHMARKS: readonly Benchmark[] = [
   parseBenchmark,
   validateBenchmark,
   schedulerBenchmark,
   finderBenchmark,
   oneOffBenchmark,
+  daemonWarmBenchmark,
   idleBenchmark,
   daemonMemoryBenchmark,
   daemonHeapBenchmark,
   respondersBenchmark,
+  opensslBenchmark,
+  largeBenchmark,
 ];

@@ -4,6 +4,12 @@
  * directory with its own HOME so no stray stapled.conf is read, and follows
  * its memory and CPU through /proc while it runs.
  *
+ * Unless the arguments name them, every child gets `--control-socket ""`
+ * (no control socket: two benches' daemons would otherwise both want
+ * `/run/stapled/control.sock`) and `--state-dir` a fresh empty directory in
+ * its HOME (stapled's default `/var/lib/stapled` would carry what one run
+ * verified into the next, and into the machine's own stapled).
+ *
  * @module
  */
 import { RUNTIME_PERMISSIONS } from "../lib/permissions.ts";
@@ -21,8 +27,42 @@ export interface SpawnOptions {
   stderr?: "null" | "piped";
 }
 
+function hasOption(args: readonly string[], name: string): boolean {
+  return args.some((arg) => arg === name || arg.startsWith(`${name}=`));
+}
+
 /**
- * Starts stapled.
+ * stapled's arguments with the bench's defaults added: no control socket,
+ * a fresh state directory, unless `args` name them. `--help` and
+ * subcommands (`status`, `check`) are left alone.
+ *
+ * @param args stapled's arguments.
+ * @param home The child's HOME (the state directory is made in it).
+ * @returns The arguments to run it with.
+ *
+ * @example
+ * ```ts
+ * import { withBenchDefaults } from "./child.ts";
+ * const home = await Deno.makeTempDir();
+ * const args = withBenchDefaults(["--one-off", "-p", home], home);
+ * console.assert(args.includes("--control-socket") && args.includes("--state-dir"));
+ * const own = withBenchDefaults(["-p", home, "--state-dir", `${home}/s`], home);
+ * console.assert(own.filter((a) => a === "--state-dir").length === 1);
+ * await Deno.remove(home, { recursive: true });
+ * ```
+ */
+export function withBenchDefaults(args: readonly string[], home: string): string[] {
+  if (args[0] === "--help" || args[0] === "status" || args[0] === "check") return [...args];
+  const out = [...args];
+  if (!hasOption(args, "--control-socket")) out.push("--control-socket", "");
+  if (!hasOption(args, "--state-dir")) {
+    out.push("--state-dir", Deno.makeTempDirSync({ dir: home, prefix: "state-" }));
+  }
+  return out;
+}
+
+/**
+ * Starts stapled (with {@linkcode withBenchDefaults}).
  *
  * @param args stapled's arguments.
  * @param options Working directory and output handling.
@@ -30,7 +70,13 @@ export interface SpawnOptions {
  */
 export function spawnStapled(args: readonly string[], options: SpawnOptions): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...RUNTIME_PERMISSIONS, MAIN, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...RUNTIME_PERMISSIONS,
+      MAIN,
+      ...withBenchDefaults(args, options.home),
+    ],
     cwd: options.home,
     env: { NO_COLOR: "1", HOME: options.home },
     stdin: "null",
@@ -49,15 +95,21 @@ export interface FinishedRun {
   peakRss: number;
   /** CPU seconds (user + system) at the last sample before exit. */
   cpuSeconds: number;
+  /** The last lines of its stderr, when `stderr: "piped"` (else empty). */
+  tail: string[];
 }
+
+/** How many stderr lines {@linkcode runStapledToExit} keeps. */
+const TAIL_LINES = 20;
 
 /**
  * Runs stapled to completion, sampling /proc every `sampleMs`.
  *
  * @param args stapled's arguments.
- * @param options Working directory.
+ * @param options Working directory; `stderr: "piped"` keeps its last lines.
  * @param sampleMs Sampling period. @default 20
- * @returns Exit status, wall time, peak RSS and CPU time.
+ * @returns Exit status, wall time, peak RSS and CPU time (both as last
+ *   sampled, so up to `sampleMs` of CPU may be missing).
  */
 export async function runStapledToExit(
   args: readonly string[],
@@ -66,6 +118,13 @@ export async function runStapledToExit(
 ): Promise<FinishedRun> {
   const start = performance.now();
   const child = spawnStapled(args, options);
+  const tail: string[] = [];
+  const reading = options.stderr === "piped"
+    ? eachLine(child.stderr, (line) => {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+    })
+    : Promise.resolve();
   let done = false;
   const status = child.status.finally(() => (done = true));
   let peakRss = 0;
@@ -80,7 +139,9 @@ export async function runStapledToExit(
     await Promise.race([status, new Promise((r) => setTimeout(r, sampleMs))]);
   }
   const { code } = await status;
-  return { code, wallMs: performance.now() - start, peakRss, cpuSeconds: cpu };
+  const wallMs = performance.now() - start;
+  await reading;
+  return { code, wallMs, peakRss, cpuSeconds: cpu, tail };
 }
 
 /**

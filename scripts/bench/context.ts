@@ -31,6 +31,7 @@ export class BenchContext {
   #responder?: PresignedResponder;
   #leaves: BenchLeaf[] = [];
   #bundleDirs = new Map<number, Promise<string>>();
+  #warm = new Map<string, string>();
 
   private constructor(root: string, options: BenchContextOptions) {
     this.root = root;
@@ -124,12 +125,75 @@ export class BenchContext {
   }
 
   /**
-   * Removes the staples (`*.ocsp`) from a directory.
+   * Writes the pre-signed response of each of the first `count` shared
+   * leaves as its bundle's staple (`<bundle>.ocsp`) in a directory of
+   * {@linkcode bundleDir}, as if stapled had fetched it, without asking
+   * the responder. The directory is no longer warm ({@linkcode markWarm}).
+   *
+   * @param dir The directory (`bundleDir(count)` or a larger one).
+   * @param count How many staples.
+   *
+   * @example Staples written, the directory no longer warm
+   * ```ts
+   * import { BenchContext } from "./context.ts";
+   * const ctx = await BenchContext.create({ progress: () => {} });
+   * try {
+   *   const dir = await ctx.bundleDir(2);
+   *   ctx.markWarm(dir, "/nonexistent/state");
+   *   console.assert(ctx.warmStateDir(dir) === "/nonexistent/state");
+   *   await ctx.writeStaples(dir, 2);
+   *   console.assert(await ctx.countStaples(dir) === 2 && ctx.warmStateDir(dir) === undefined);
+   * } finally {
+   *   await ctx.close();
+   * }
+   * ```
+   */
+  async writeStaples(dir: string, count: number): Promise<void> {
+    this.#warm.delete(dir);
+    const leaves = await this.leaves(count);
+    for (let i = 0; i < leaves.length; i += 256) {
+      await Promise.all(
+        leaves.slice(i, i + 256).map((leaf) => {
+          const der = this.responder().get(leaf.serialHex);
+          if (!der) throw new Error(`Cannot write staples: no response for ${leaf.name}`);
+          return Deno.writeFile(`${dir}/${leaf.name}.pem.ocsp`, der);
+        }),
+      );
+    }
+  }
+
+  /**
+   * Records that every staple in `dir` is valid and that `stateDir` holds
+   * stapled's record of having verified them (a one-off with
+   * `--state-dir stateDir` ran over `dir` last), so a later benchmark can
+   * start warm without preparing it again. {@linkcode removeStaples} and
+   * {@linkcode writeStaples} forget it.
+   *
+   * @param dir The bundles' directory.
+   * @param stateDir The state directory.
+   */
+  markWarm(dir: string, stateDir: string): void {
+    this.#warm.set(dir, stateDir);
+  }
+
+  /**
+   * The state directory recorded by {@linkcode markWarm} for `dir`.
+   *
+   * @param dir The bundles' directory.
+   * @returns The state directory, if `dir` is still warm.
+   */
+  warmStateDir(dir: string): string | undefined {
+    return this.#warm.get(dir);
+  }
+
+  /**
+   * Removes the staples (`*.ocsp`) from a directory (it is no longer warm).
    *
    * @param dir The directory.
    * @returns How many were removed.
    */
   async removeStaples(dir: string): Promise<number> {
+    this.#warm.delete(dir);
     let removed = 0;
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isFile && entry.name.endsWith(".ocsp")) {

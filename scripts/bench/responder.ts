@@ -25,6 +25,13 @@ export interface PresignedResponder {
    * @param responses DER responses by serial hex.
    */
   add(responses: ReadonlyMap<string, Uint8Array>): void;
+  /**
+   * The response served for a serial.
+   *
+   * @param serialHex The serial, lower-case hex.
+   * @returns The DER response, if it has one.
+   */
+  get(serialHex: string): Uint8Array | undefined;
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -53,6 +60,7 @@ export function startPresignedResponder(): PresignedResponder {
     add(responses) {
       for (const [serial, der] of responses) table.set(serial, der);
     },
+    get: (serialHex) => table.get(serialHex),
     close: () => server.close(),
   };
 }

@@ -38,6 +38,8 @@ export interface Benchmark {
   title: string;
   /** Whether `--quick` leaves it out (it has no small version). */
   skipWhenQuick?: boolean;
+  /** Whether it runs only with `--large` or when `--only` names it (it takes many minutes). */
+  onlyWhenLarge?: boolean;
   /** Runs it. */
   run(ctx: BenchContext): Promise<Row[]>;
 }
