@@ -16,7 +16,9 @@
  *   later moment).
  * - idle: the start of the first window of `quietMs` (2 s) after that in
  *   which the child used less than `quietCpuS` (0.05 s) of CPU, sampled
- *   every 100 ms from /proc/<pid>/stat.
+ *   every 100 ms from /proc/<pid>/stat, and its threads waited less than
+ *   that for a CPU (schedstat), so a child starved by a loaded machine is
+ *   not taken for an idle one.
  *
  * At idle, before anything else is asked of it, its RSS; then the control
  * socket's status (`{"get":"status"}`, as `stapled status --json` asks) is
@@ -28,7 +30,7 @@
  */
 import { askControlSocket } from "../../src/service/control_socket.ts";
 import { eachLine, spawnStapled } from "./child.ts";
-import { cpuSeconds, type ProcMemory, procMemory } from "./proc.ts";
+import { cpuSeconds, type ProcMemory, procMemory, runQueueSeconds } from "./proc.ts";
 
 /** The line logged when a certificate's next renewal is scheduled. */
 const SCHEDULED_REGEXP = /; next renewal /;
@@ -161,23 +163,25 @@ export async function measureDaemonStart(
     );
   };
   try {
-    const samples: { at: number; cpu: number }[] = [];
+    const samples: { at: number; cpu: number; waited: number }[] = [];
     let scheduled:
       | Omit<DaemonStart, "idleMs" | "idleCpuS" | "idleMemory" | "reused" | "fetched">
       | undefined;
-    let idle: { at: number; cpu: number } | undefined;
+    let idle: { at: number; cpu: number; waited: number } | undefined;
     while (!idle) {
       await Promise.race([status, new Promise((r) => setTimeout(r, SAMPLE_MS))]);
       if (exited) return await fail(`it exited with status ${(await status).code}`);
       const now = performance.now() - started;
       if (now > timeoutMs) return await fail(`not idle after ${timeoutMs / 1000} s`);
       let cpu: number;
+      let waited: number;
       try {
         cpu = await cpuSeconds(child.pid);
+        waited = await runQueueSeconds(child.pid);
       } catch {
         continue; // exiting
       }
-      samples.push({ at: now, cpu });
+      samples.push({ at: now, cpu, waited });
       if (!scheduled && loggedAt !== undefined) {
         scheduled = {
           scheduledMs: loggedAt,
@@ -190,7 +194,7 @@ export async function measureDaemonStart(
         samples.splice(0, samples.length - 1); // idle is looked for from here on
       }
       const from = samples.findLast((s) => s.at <= now - quietMs);
-      if (!from || cpu - from.cpu >= quietCpuS) continue;
+      if (!from || cpu - from.cpu >= quietCpuS || waited - from.waited >= quietCpuS) continue;
       if (!scheduled) {
         // Quiet without the log lines: ask the control socket.
         const memory = await procMemory(child.pid);

@@ -145,3 +145,31 @@ export async function procIo(pid: number | "self"): Promise<ProcIo> {
   const fields = statusFields(await Deno.readTextFile(`/proc/${pid}/io`));
   return { rchar: Number(fields.get("rchar") ?? 0), syscr: Number(fields.get("syscr") ?? 0) };
 }
+
+/**
+ * Time the threads of a process spent runnable but waiting for a CPU (the
+ * run-queue delay of /proc/<pid>/task/<tid>/schedstat), summed over the
+ * threads alive now. A process that uses no CPU while this grows is
+ * starved, not idle.
+ *
+ * @param pid The process, or "self".
+ * @returns Seconds.
+ *
+ * @example
+ * ```ts
+ * import { runQueueSeconds } from "./proc.ts";
+ * console.assert(await runQueueSeconds("self") >= 0);
+ * ```
+ */
+export async function runQueueSeconds(pid: number | "self"): Promise<number> {
+  let ns = 0;
+  for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+    try {
+      const text = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/schedstat`);
+      ns += Number(text.split(" ")[1]) || 0;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return ns / 1e9;
+}
