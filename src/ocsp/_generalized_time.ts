@@ -137,11 +137,34 @@ function timeText(node: asn1js.GeneralizedTime): string {
  * ```
  */
 export function updateTimeTexts(tbs: Uint8Array): UpdateTimeTexts[] {
-  const parsed = asn1js.fromBER(tbs);
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) return [];
+  const parsed = asn1js.fromBER(tbs, { parseEmbedded: false });
+  return parsed.offset === -1 ? [] : updateTimeTextsOf(parsed.result);
+}
+
+/**
+ * {@linkcode updateTimeTexts} of a ResponseData already read by asn1js (a
+ * strict-DER response's, whose tree need not be made twice).
+ *
+ * @param responseData The ResponseData's asn1js tree.
+ * @returns One entry per SingleResponse, in order.
+ *
+ * @example
+ * ```ts
+ * import * as asn1js from "asn1js";
+ * import { updateTimeTextsOf } from "./_generalized_time.ts";
+ * const single = new asn1js.Sequence({
+ *   value: [new asn1js.Sequence(), new asn1js.GeneralizedTime({ value: "20261201120000Z" })],
+ * });
+ * const data = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [single] })] });
+ * const [times] = updateTimeTextsOf(asn1js.fromBER(data.toBER()).result);
+ * console.assert(times.thisUpdate === "20261201120000Z");
+ * ```
+ */
+export function updateTimeTextsOf(responseData: asn1js.AsnType): UpdateTimeTexts[] {
+  if (!(responseData instanceof asn1js.Sequence)) return [];
   // ResponseData's only universal SEQUENCE is `responses` (responderID and
   // the extensions are context-tagged).
-  const responses = parsed.result.valueBlock.value.find((f) => f instanceof asn1js.Sequence);
+  const responses = responseData.valueBlock.value.find((f) => f instanceof asn1js.Sequence);
   if (!(responses instanceof asn1js.Sequence)) return [];
   return responses.valueBlock.value.map((single) => {
     const fields = single instanceof asn1js.Sequence ? single.valueBlock.value : [];

@@ -83,7 +83,11 @@ import {
   fromAsnCertId,
   serialHexOf,
 } from "./cert_id.ts";
-import { millisecondForm, rewriteGeneralizedTimes, updateTimeTexts } from "./_generalized_time.ts";
+import {
+  millisecondForm,
+  rewriteGeneralizedTimes,
+  updateTimeTextsOf,
+} from "./_generalized_time.ts";
 
 /** id-kp-OCSPSigning (RFC 6960 §4.2.2.2). */
 export const ID_KP_OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
@@ -225,15 +229,33 @@ function sameBytes(a: ArrayBuffer | Uint8Array, b: Uint8Array | undefined): bool
 
 // 1. der ---------------------------------------------------------------------
 
+/**
+ * asn1js reads the contents of every OCTET STRING and BIT STRING as ASN.1 on
+ * speculation (an extension's value, a signature, the inner response): not
+ * here. Nothing reads those trees; each inner structure that matters is
+ * parsed (and checked) on its own.
+ */
+const BER_OPTIONS = { parseEmbedded: false } as const;
+
+/** A structure parsed by {@linkcode parseStrict}, with the asn1js tree it was read from. */
+interface Parsed<T> {
+  value: T;
+  tree: asn1js.AsnType;
+}
+
 function parseStrict<T>(
   ctx: ValidationContext,
   der: Uint8Array,
   type: new () => T,
   what: string,
-): T {
+): Parsed<T> {
   let parsed: T;
+  let tree: asn1js.AsnType;
   try {
-    parsed = AsnParser.parse(der, type);
+    const ber = asn1js.fromBER(der, BER_OPTIONS);
+    if (ber.result.error) throw new Error(ber.result.error);
+    tree = ber.result;
+    parsed = AsnParser.fromASN(tree, type);
   } catch (err) {
     reject(ctx, "der", `not a DER ${what} (${(err as Error).message})`);
   }
@@ -255,7 +277,43 @@ function parseStrict<T>(
         : `${what} is not strict DER (BER encoding or explicitly encoded DEFAULT values)`,
     );
   }
-  return parsed;
+  return { value: parsed, tree };
+}
+
+function childrenOf(node: asn1js.AsnType | undefined): asn1js.AsnType[] {
+  const value = (node?.valueBlock as { value?: unknown } | undefined)?.value;
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * Parts of a strict-DER BasicOCSPResponse as received. Each equals its own
+ * re-encoding (the whole response did), so the later checks read them here
+ * instead of encoding them again.
+ */
+interface BasicParts {
+  /** The ResponseData's tree. */
+  responseData: asn1js.AsnType;
+  /** The DER of a byName ResponderID's Name. */
+  responderName?: Uint8Array;
+  /** The DER of each included certificate, in order. */
+  certs: Uint8Array[];
+}
+
+function basicPartsOf(tree: asn1js.AsnType): BasicParts {
+  const [responseData, , , certs] = childrenOf(tree);
+  const data = childrenOf(responseData);
+  // The version ([0], DEFAULT v1, so absent in DER) comes before the ResponderID.
+  const rid = data[0]?.idBlock.tagClass === 3 && data[0].idBlock.tagNumber === 0
+    ? data[1]
+    : data[0];
+  const byName = rid?.idBlock.tagClass === 3 && rid.idBlock.tagNumber === 1
+    ? childrenOf(rid)[0]
+    : undefined;
+  return {
+    responseData,
+    responderName: byName?.valueBeforeDecodeView,
+    certs: childrenOf(childrenOf(certs)[0]).map((cert) => cert.valueBeforeDecodeView),
+  };
 }
 
 // 2. response-status ------------------------------------------------------------
@@ -363,12 +421,16 @@ interface Signer {
   kind: "issuer" | "delegated";
 }
 
-async function matchesResponderId(basic: BasicOCSPResponse, cert: ParsedCert): Promise<boolean> {
+async function matchesResponderId(
+  basic: BasicOCSPResponse,
+  parts: BasicParts,
+  cert: ParsedCert,
+): Promise<boolean> {
   const rid = basic.tbsResponseData.responderID;
   if (rid.byName) {
     // Byte-equal names match; else the RFC 5280 §7.1 comparison (case and
     // string type do not matter). The signature check still decides.
-    const der = new Uint8Array(AsnConvert.serialize(rid.byName));
+    const der = parts.responderName ?? new Uint8Array(AsnConvert.serialize(rid.byName));
     return bytesEqual(der, cert.subjectDer) || canonicalName(rid.byName) === cert.canonicalSubject;
   }
   if (rid.byKey) return sameBytes(rid.byKey.buffer, await cert.keyHash("SHA-1"));
@@ -389,13 +451,19 @@ function isSameCert(a: ParsedCert, b: ParsedCert): boolean {
     (bytesEqual(a.subjectDer, b.subjectDer) && bytesEqual(a.spkiDer, b.spkiDer));
 }
 
-async function findSigner(ctx: ValidationContext, basic: BasicOCSPResponse): Promise<Signer> {
-  if (await matchesResponderId(basic, ctx.issuer)) return { cert: ctx.issuer, kind: "issuer" };
+async function findSigner(
+  ctx: ValidationContext,
+  basic: BasicOCSPResponse,
+  parts: BasicParts,
+): Promise<Signer> {
+  if (await matchesResponderId(basic, parts, ctx.issuer)) {
+    return { cert: ctx.issuer, kind: "issuer" };
+  }
   const cache = ctx.cache ?? sharedCache;
-  for (const asn of basic.certs ?? []) {
+  for (const [i, asn] of (basic.certs ?? []).entries()) {
     let cert: ParsedCert;
     try {
-      cert = cache.get(new Uint8Array(AsnConvert.serialize(asn)));
+      cert = cache.get(parts.certs[i] ?? new Uint8Array(AsnConvert.serialize(asn)));
     } catch (err) {
       reject(
         ctx,
@@ -403,7 +471,7 @@ async function findSigner(ctx: ValidationContext, basic: BasicOCSPResponse): Pro
         `included certificate cannot be parsed (${(err as Error).message})`,
       );
     }
-    if (!(await matchesResponderId(basic, cert))) continue;
+    if (!(await matchesResponderId(basic, parts, cert))) continue;
     return { cert, kind: isSameCert(cert, ctx.issuer) ? "issuer" : "delegated" };
   }
   reject(
@@ -524,12 +592,9 @@ function checkNonce(ctx: ValidationContext, basic: BasicOCSPResponse): void {
 
 // 11-13. times ----------------------------------------------------------------
 
-function checkWholeSeconds(ctx: ValidationContext, basic: BasicOCSPResponse): void {
-  const tbs = new Uint8Array(
-    basic.tbsResponseDataRaw ?? AsnConvert.serialize(basic.tbsResponseData),
-  );
+function checkWholeSeconds(ctx: ValidationContext, parts: BasicParts): void {
   // The response holds exactly one SingleResponse (cert-id).
-  const [times = {}] = updateTimeTexts(tbs);
+  const [times = {}] = updateTimeTextsOf(parts.responseData);
   for (const [name, text] of Object.entries(times)) {
     if (text?.includes(".")) {
       reject(
@@ -544,9 +609,10 @@ function checkWholeSeconds(ctx: ValidationContext, basic: BasicOCSPResponse): vo
 function checkTimes(
   ctx: ValidationContext,
   basic: BasicOCSPResponse,
+  parts: BasicParts,
   single: SingleResponse,
 ): { nextUpdate: Date; expiresAt: Date } {
-  checkWholeSeconds(ctx, basic);
+  checkWholeSeconds(ctx, parts);
   const now = ctx.now.getTime();
   const { thisUpdate, nextUpdate } = single;
   if (thisUpdate.getTime() > now + CLOCK_SKEW_MS) {
@@ -658,18 +724,20 @@ export async function validateOcspResponse(
   ctx: ValidationContext,
 ): Promise<ValidatedResponse> {
   if (der.length === 0) reject(ctx, "der", "the response is empty");
-  const response = parseStrict(ctx, der, OCSPResponse, "OCSP response");
+  const response = parseStrict(ctx, der, OCSPResponse, "OCSP response").value;
   checkResponseStatus(ctx, response);
   const basicDer = checkResponseType(ctx, response);
-  const basic = parseStrict(ctx, basicDer, BasicOCSPResponse, "BasicOCSPResponse");
+  const parsed = parseStrict(ctx, basicDer, BasicOCSPResponse, "BasicOCSPResponse");
+  const basic = parsed.value;
+  const parts = basicPartsOf(parsed.tree);
   checkVersion(ctx, basic);
   const single = findSingleResponse(ctx, basic);
-  const signer = await findSigner(ctx, basic);
+  const signer = await findSigner(ctx, basic, parts);
   await checkSignerAuthorized(ctx, signer);
   await checkSignature(ctx, basic, signer);
   checkCriticalExtensions(ctx, basic, single);
   checkNonce(ctx, basic);
-  const { nextUpdate, expiresAt } = checkTimes(ctx, basic, single);
+  const { nextUpdate, expiresAt } = checkTimes(ctx, basic, parts, single);
   return {
     der,
     ...checkStatus(ctx, single),
