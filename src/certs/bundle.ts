@@ -13,7 +13,7 @@ import {
   CertValidationError,
 } from "../errors/mod.ts";
 import { bytesEqual, CertCache, certDigest, ParsedCert } from "./parsed_cert.ts";
-import { LeafCert } from "./leaf_cert.ts";
+import { LeafCert, type LeafFacts } from "./leaf_cert.ts";
 import { splitPem } from "./pem.ts";
 
 /** What stapled keeps about a leaf certificate: small on purpose. */
@@ -26,6 +26,8 @@ export interface LeafInfo {
   subject: string;
   /** End of validity. */
   notAfter: Date;
+  /** Subject, SANs and Must-Staple as status shows them, when read cheaply with the leaf. */
+  facts?: LeafFacts;
 }
 
 /** A bundle that can be stapled: a leaf with OCSP URLs and its issuer. */
@@ -191,6 +193,7 @@ function leafInfo(leaf: BundleCert): LeafInfo {
     serialHex: leaf.serialHex,
     subject: leaf.subject,
     notAfter: leaf.notAfter,
+    ...(leaf instanceof LeafCert ? { facts: leaf.facts } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import {
 } from "@peculiar/asn1-x509";
 import { bytesEqual, nameToString, type ParsedCert, toHex } from "./parsed_cert.ts";
 import { children, type Tlv, tlv } from "./_der_walk.ts";
+import { isMustStaple } from "./must_staple.ts";
 
 /** id-ad-ocsp (RFC 5280 §4.2.2.1). */
 const ID_AD_OCSP = "1.3.6.1.5.5.7.48.1";
@@ -63,6 +64,16 @@ function ocspUrlsFromDer(aia: Uint8Array): string[] {
   return urls;
 }
 
+/** What status and metrics show of a leaf. */
+export interface LeafFacts {
+  /** The subject as OpenSSL prints it, one attribute after another (`CN=www.example.test`). */
+  subject: string;
+  /** The subjectAltName entries as OpenSSL prints them (`DNS:www.example.test`). */
+  san: string[];
+  /** Whether its TLS feature extension asks for a staple (RFC 7633). */
+  mustStaple: boolean;
+}
+
 /** A certificate of a bundle that is not (yet) needed as an issuer. */
 export class LeafCert {
   /** The certificate's DER bytes. */
@@ -85,6 +96,8 @@ export class LeafCert {
   readonly isCA: boolean;
   /** OCSP responder URLs from authorityInfoAccess, in order. */
   readonly ocspUrls: readonly string[];
+  /** What status and metrics show of it (OpenSSL's forms of the subject and SANs). */
+  readonly facts: LeafFacts;
   #innerAlg: Uint8Array;
   #outerAlg: Uint8Array;
   #signature: Uint8Array;
@@ -142,6 +155,11 @@ export class LeafCert {
     }
     this.isCA = isCA;
     this.ocspUrls = urls;
+    this.facts = {
+      subject: x509.subject.split("\n").join(", "),
+      san: x509.subjectAltName ? x509.subjectAltName.split(", ") : [],
+      mustStaple: isMustStaple(der),
+    };
   }
 
   /**

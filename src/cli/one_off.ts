@@ -18,6 +18,7 @@ import {
   Engine,
   type StapleSink,
 } from "../daemon/mod.ts";
+import { LineWriter } from "./_lines.ts";
 import type { Clock } from "../scheduler/mod.ts";
 import type { StapleStore } from "../staples/mod.ts";
 
@@ -50,7 +51,7 @@ export interface RunOneOffOptions<Socket = unknown>
   extends Omit<DaemonSettings, "refreshInterval" | "watch" | "logdir"> {
   /** Where staples are pushed (the HAProxy sockets of each source). */
   sink?: StapleSink<Socket>;
-  /** Where result lines go. @default console.log */
+  /** Where result lines go. @default standard output, batched */
   print?: (line: string) => void;
   /** Receives the certificates whose staple was written, once, at the end (--on-update). */
   onStaplesChanged?: (paths: string[]) => void;
@@ -130,7 +131,8 @@ export async function runOneOff<Socket>(
   sources: CertSource<Socket>[],
   options: RunOneOffOptions<Socket> = {},
 ): Promise<OneOffSummary> {
-  const { print = console.log } = options;
+  const lines = options.print ? undefined : new LineWriter();
+  const print = options.print ?? ((line: string) => lines!.line(line));
   const engine = new Engine<Socket>({ ...options, sources, mode: "one-off", watch: false });
   const byPath = new Map<string, OneOffOutcome>();
   engine.on("outcome", (o) => {
@@ -139,7 +141,11 @@ export async function runOneOff<Socket>(
     print(outcome.line);
   });
   if (options.onStaplesChanged) engine.on("staplesChanged", options.onStaplesChanged);
-  await engine.run();
+  try {
+    await engine.run();
+  } finally {
+    lines?.flush();
+  }
   const outcomes = [...engine.certificates()].flatMap((p) => byPath.get(p) ?? []);
   const count = (s: OneOffOutcome["status"]) => outcomes.filter((o) => o.status === s).length;
   log.info(

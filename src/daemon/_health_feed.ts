@@ -47,9 +47,9 @@ export async function bundleFacts(
   bundle: CertBundle | NoOcspBundle,
   bytes: Uint8Array | undefined,
 ): Promise<LeafFacts> {
-  let facts;
+  let facts = bundle.leaf.facts;
   try {
-    facts = bytes
+    facts ??= bytes
       ? leafFacts(certificatesIn(path, bytes), bundle.leaf.serialHex, bundle.ocspUrls)
       : undefined;
   } catch { /* the bundle parsed; the extra facts are optional */ }

@@ -28,6 +28,8 @@ export async function recallCert<Socket>(
   entry: CertEntry,
 ): Promise<Step<Socket> | undefined> {
   const { state, settings } = ctx;
+  const scanned = entry.scanned;
+  entry.scanned = undefined;
   if (!state || ctx.mode === "check" || !entry.recycle || !settings.recycle) return undefined;
   const source = ctx.sourceOf(entry);
   const staplePath = haproxyStapleFiles(entry.path, source).staple;
@@ -36,6 +38,7 @@ export async function recallCert<Socket>(
     state,
     store: ctx.store,
     certPath: entry.path,
+    bundleFingerprint: scanned,
     staplePath,
     now,
     minimumValidity: settings.minimumValidity,

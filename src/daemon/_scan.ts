@@ -6,7 +6,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { CertScanner } from "../finder/mod.ts";
+import type { CertScanner, FoundFile } from "../finder/mod.ts";
+import { fingerprintFrom } from "../staples/mod.ts";
 import type { CertTable } from "./_table.ts";
 
 const log = getLogger(["stapled", "daemon"]);
@@ -47,11 +48,14 @@ export async function scanPass<Socket>(
   const parsing = new Set<string>(); // files (re)read by this pass
   const runs = new Map<string, "parse" | "renew">();
   const warnings = new Set<string>();
-  const found = (path: string, index: number, changed: boolean) => {
+  const found = (file: FoundFile, index: number, changed: boolean) => {
+    const path = file.path;
     const known = table.entries.has(path);
     const run = table.found(path, index, parsing, changed, options.recycle);
     if (run === "parse") {
       if (known) log.info("certificate file changed, reading it again", { cert: path });
+      // What this scan's stat saw: the parse right after it needs no second stat.
+      table.entries.get(path)!.scanned = fingerprintFrom(file);
       options.onRead(path);
     }
     if (run && runs.get(path) !== "parse") runs.set(path, run);
@@ -60,8 +64,8 @@ export async function scanPass<Socket>(
     const result = await scanner.scan();
     await options.cleanup?.(result.added.map((f) => f.path));
     for (const w of result.warnings) warnings.add(w);
-    for (const file of result.added) found(file.path, index, false);
-    for (const file of result.changed) found(file.path, index, true);
+    for (const file of result.added) found(file, index, false);
+    for (const file of result.changed) found(file, index, true);
     for (const path of result.removed) {
       if (!table.removed(path, index)) continue;
       log.info("certificate file removed, forgetting it", { cert: path });

@@ -67,6 +67,8 @@ export interface CertEntry {
   renewQueue?: string;
   /** The certificate file's fingerprint when it was last read (the state file's records). */
   fingerprint?: string;
+  /** The fingerprint the scan that found the file saw, until the parse right after it. */
+  scanned?: string;
 }
 
 /** What a stage decided: what became of the certificate, and its next run. */

@@ -95,7 +95,7 @@ export class Engine<Socket = unknown> {
   #responders: EngineResponders;
   /** Where tasks go, and the handlers running. */
   #router: TaskRouter<Socket>;
-  /** Staple health (status, check, metrics), fed from the stages' results. */
+  /** Staple health (status, check, metrics), fed from the stages' results (daemon only). */
   #health: HealthFeed;
   /** The stages' context for the current configuration (see #context). */
   #stageContext: StageContext<Socket> | undefined;
@@ -362,7 +362,9 @@ export class Engine<Socket = unknown> {
     const outcome = step?.outcome;
     if (outcome) {
       const at = next?.at ?? (next ? this.#clock.now() + (next.delay ?? 0) : undefined);
-      this.#health.outcome(outcome, this.#table.entries.get(outcome.path), at);
+      if (this.#mode === "daemon") {
+        this.#health.outcome(outcome, this.#table.entries.get(outcome.path), at);
+      }
       this.#events.emit("outcome", outcome);
     }
     if (settles) {

@@ -101,6 +101,7 @@ export function toFoundFile(path: string, info: FinderStat): FoundFile {
     size: info.size,
     ino: info.ino ?? 0,
     dev: info.dev,
+    ctimeMs: info.ctime?.getTime() ?? 0,
   };
 }
 

@@ -6,10 +6,9 @@
  */
 
 /** What the finder needs of a `stat` result (a subset of `Deno.FileInfo`). */
-export type FinderStat = Pick<
-  Deno.FileInfo,
-  "isFile" | "isDirectory" | "mtime" | "size" | "ino" | "dev"
->;
+export type FinderStat =
+  & Pick<Deno.FileInfo, "isFile" | "isDirectory" | "mtime" | "size" | "ino" | "dev">
+  & Partial<Pick<Deno.FileInfo, "ctime">>;
 
 /** What the finder needs of a directory entry (a subset of `Deno.DirEntry`). */
 export type FinderDirEntry = Pick<Deno.DirEntry, "name" | "isFile" | "isDirectory" | "isSymlink">;
@@ -85,4 +84,6 @@ export interface FoundFile {
   ino: number;
   /** Device number. */
   dev: number;
+  /** Status change time in milliseconds since the epoch (0 or absent when unknown). */
+  ctimeMs?: number;
 }

@@ -27,6 +27,8 @@ export interface RecallOptions {
   store: StapleStore;
   /** The certificate file. */
   certPath: string;
+  /** Its fingerprint now, when just taken (the scan that found it). @default a stat now */
+  bundleFingerprint?: string;
   /** Its staple file. */
   staplePath: string;
   /** Now, ms. */
@@ -79,7 +81,7 @@ export function recallStaple(o: RecallOptions): Recalled | undefined {
   if (!bundle?.selfContained || (o.needFacts && !bundle.facts)) return undefined;
   const rec = o.state.get(o.certPath);
   if (!rec || bundle.notAfter <= o.now || !o.store.fingerprint) return undefined;
-  const bundleNow = fileFingerprint(o.certPath);
+  const bundleNow = o.bundleFingerprint ?? fileFingerprint(o.certPath);
   if (bundleNow !== bundle.fingerprint) return undefined;
   const stapleNow = o.store.fingerprint(o.staplePath);
   if (!stapleNow || rec.check !== checkOf(bundleNow, stapleNow, bundle.identity)) return undefined;

@@ -98,10 +98,38 @@ export function readStaple(
  * ```
  */
 export function fingerprintOf(info: Deno.FileInfo): string {
-  const b36 = (n: number | null | undefined) => (n ?? 0).toString(36);
-  return `${b36(info.dev)}.${b36(info.ino)}.${b36(info.size)}.${b36(info.mtime?.getTime())}.${
-    b36(info.ctime?.getTime())
-  }`;
+  return fingerprintFrom({
+    dev: info.dev,
+    ino: info.ino ?? 0,
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? 0,
+    ctimeMs: info.ctime?.getTime() ?? 0,
+  });
+}
+
+/**
+ * {@linkcode fingerprintOf} from the numbers of a stat (the finder's found
+ * files carry them: a file just found needs no second stat).
+ *
+ * @param f Device, inode, size, mtime and ctime (ms; 0 when unknown).
+ * @returns The fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { fingerprintFrom, fingerprintOf } from "./read.ts";
+ * const info = Deno.statSync("/etc/hostname");
+ * const same = fingerprintFrom({
+ *   dev: info.dev, ino: info.ino ?? 0, size: info.size,
+ *   mtimeMs: info.mtime?.getTime() ?? 0, ctimeMs: info.ctime?.getTime() ?? 0,
+ * });
+ * console.assert(same === fingerprintOf(info));
+ * ```
+ */
+export function fingerprintFrom(
+  f: { dev: number; ino: number; size: number; mtimeMs: number; ctimeMs?: number },
+): string {
+  const b36 = (n: number) => n.toString(36);
+  return `${b36(f.dev)}.${b36(f.ino)}.${b36(f.size)}.${b36(f.mtimeMs)}.${b36(f.ctimeMs ?? 0)}`;
 }
 
 /**

@@ -29,8 +29,8 @@ export const STATE_FILE_NAME = "state.json";
 /** What was remembered of a staple that passed every check (good only). */
 export interface StateRecord {
   /**
-   * A digest of what it was verified from: the bundle and staple files'
-   * fingerprints (device, inode, size, mtime) and the certificate's identity.
+   * What it was verified from: the bundle and staple files' fingerprints
+   * (device, inode, size, mtime, ctime) and the certificate's identity.
    */
   check: string;
   /** producedAt, ms since the epoch. */

@@ -132,3 +132,19 @@ function pemOf(der: Uint8Array): string {
   const b64 = btoa(String.fromCharCode(...der)).replace(/.{64}/g, "$&\n");
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
+
+Deno.test("a leaf's facts read with it are those status reads from disk (subject, SANs, Must-Staple)", async () => {
+  const { featuredLeaf } = await import("./_featured_leaf.ts");
+  const { leafFacts } = await import("../../src/daemon/health_from_disk.ts");
+  for (const mustStaple of [true, false]) {
+    const leaf = await featuredLeaf(ca, "facts.example.test", {
+      ocspUrls: OCSP.ocspUrls,
+      tlsFeatures: mustStaple ? [5] : [],
+      dns: ["facts.example.test", "www.facts.example.test"],
+    });
+    const cheap = LeafCert.tryParse(leaf.der)!;
+    const disk = leafFacts([leaf.der], cheap.serialHex, cheap.ocspUrls)!;
+    assert.deepEqual(cheap.facts, { subject: disk.subject, san: disk.san, mustStaple });
+    assert.equal(disk.mustStaple, mustStaple);
+  }
+});

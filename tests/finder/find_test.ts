@@ -99,6 +99,7 @@ Deno.test("findCertFiles() gives fingerprints from stat", async () => {
       size: 5,
       ino: info.ino,
       dev: info.dev,
+      ctimeMs: info.ctime!.getTime(),
     });
   } finally {
     await removeTree(root);

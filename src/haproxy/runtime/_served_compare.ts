@@ -7,7 +7,7 @@
  */
 import "reflect-metadata";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { type CertId, toAsnCertId } from "../../ocsp/cert_id.ts";
+import { type CertId, ID_SHA1, toAsnCertId } from "../../ocsp/cert_id.ts";
 import type { ServedResponse } from "./_served_parse.ts";
 
 /** What one HAProxy socket serves for one certificate, against the staple on disk. */
@@ -43,7 +43,30 @@ export interface ServedHealth {
  * ```
  */
 export function certIdKey(certId: CertId): string {
-  return new Uint8Array(AsnConvert.serialize(toAsnCertId(certId))).toHex();
+  return sha1CertIdKey(certId) ??
+    new Uint8Array(AsnConvert.serialize(toAsnCertId(certId))).toHex();
+}
+
+/** DER of AlgorithmIdentifier { sha1, NULL }, as hex. */
+const SHA1_WITH_NULL = "300906052b0e03021a0500";
+
+/**
+ * The common case without the codec (it runs for every certificate read by
+ * the daemon): a SHA-1 CertID with 20-byte hashes and a serial of 1 to 20
+ * bytes has short-form lengths only, so its DER is these fields in a row.
+ * Anything else is left to the codec.
+ */
+function sha1CertIdKey(id: CertId): string | undefined {
+  const serial = id.serialNumber.length;
+  if (
+    id.hashAlgorithm !== ID_SHA1 || id.issuerNameHash.length !== 20 ||
+    id.issuerKeyHash.length !== 20 || serial < 1 || serial > 20
+  ) {
+    return undefined;
+  }
+  const hex = (n: number) => n.toString(16).padStart(2, "0");
+  return `30${hex(11 + 22 + 22 + 2 + serial)}${SHA1_WITH_NULL}0414${id.issuerNameHash.toHex()}` +
+    `0414${id.issuerKeyHash.toHex()}02${hex(serial)}${id.serialNumber.toHex()}`;
 }
 
 /** A certificate's staple on disk, to compare with what HAProxy serves. */

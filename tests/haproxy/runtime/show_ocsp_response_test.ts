@@ -164,3 +164,30 @@ for (const binary of HAPROXY_BINARIES) {
     }
   });
 }
+
+Deno.test("certIdKey() gives the codec's DER for SHA-1 CertIDs of any serial length", async () => {
+  const { AsnConvert } = await import("@peculiar/asn1-schema");
+  const { toAsnCertId, ID_SHA1 } = await import("../../../src/ocsp/cert_id.ts");
+  const codec = (id: Parameters<typeof toAsnCertId>[0]) =>
+    new Uint8Array(AsnConvert.serialize(toAsnCertId(id))).toHex();
+  for (let len = 1; len <= 22; len++) {
+    for (const first of [0x00, 0x01, 0x7f, 0x80, 0xff]) {
+      const serial = crypto.getRandomValues(new Uint8Array(len));
+      serial[0] = first;
+      const id = {
+        hashAlgorithm: ID_SHA1,
+        issuerNameHash: crypto.getRandomValues(new Uint8Array(20)),
+        issuerKeyHash: crypto.getRandomValues(new Uint8Array(20)),
+        serialNumber: serial,
+      };
+      assert.equal(certIdKey(id), codec(id), `serial of ${len} bytes starting ${first}`);
+    }
+  }
+  const sha256 = {
+    hashAlgorithm: "2.16.840.1.101.3.4.2.1",
+    issuerNameHash: new Uint8Array(32),
+    issuerKeyHash: new Uint8Array(32),
+    serialNumber: new Uint8Array([1]),
+  };
+  assert.equal(certIdKey(sha256), codec(sha256));
+});
