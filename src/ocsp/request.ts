@@ -17,6 +17,7 @@ import { Extension } from "@peculiar/asn1-x509";
 import { id_pkix_ocsp_nonce, OCSPRequest, Request, TBSRequest } from "@peculiar/asn1-ocsp";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { CERT_ID_HASHES, type CertId, toAsnCertId } from "./cert_id.ts";
+import { concatBytes, tlv } from "./_der_tlv.ts";
 
 /** The DER AlgorithmIdentifier { hash, NULL } of each CertID hash, made by @peculiar once. */
 const HASH_ALGORITHM_DER = new Map<string, Uint8Array>(
@@ -28,26 +29,6 @@ const HASH_ALGORITHM_DER = new Map<string, Uint8Array>(
   ]),
 );
 
-/** A DER TLV: `tag`, the definite length in the fewest bytes (X.690 §10.1), `content`. */
-function tlv(tag: number, content: Uint8Array): Uint8Array {
-  const n = content.length;
-  const head = n < 0x80 ? [tag, n] : n < 0x100 ? [tag, 0x81, n] : [tag, 0x82, n >> 8, n & 0xff];
-  const out = new Uint8Array(head.length + n);
-  out.set(head);
-  out.set(content, head.length);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /**
  * OCSPRequest { TBSRequest { requestList { Request { CertID } } } } for a
  * CertID with a known hash, or undefined (then @peculiar writes it).
@@ -57,15 +38,13 @@ function encodePlainRequest(certId: CertId): Uint8Array | undefined {
   if (!algorithm) return undefined;
   const certIdDer = tlv(
     0x30,
-    concat(
+    concatBytes(
       algorithm,
       tlv(0x04, certId.issuerNameHash),
       tlv(0x04, certId.issuerKeyHash),
       tlv(0x02, certId.serialNumber),
     ),
   );
-  // Lengths past 0xffff do not occur (a CertID is about 70 bytes).
-  if (certIdDer.length > 0xff00) return undefined;
   return tlv(0x30, tlv(0x30, tlv(0x30, tlv(0x30, certIdDer))));
 }
 

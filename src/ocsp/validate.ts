@@ -83,6 +83,7 @@ import {
   fromAsnCertId,
   serialHexOf,
 } from "./cert_id.ts";
+import { concatBytes, tlv } from "./_der_tlv.ts";
 import {
   millisecondForm,
   rewriteGeneralizedTimes,
@@ -259,6 +260,9 @@ function parseStrict<T>(
   } catch (err) {
     reject(ctx, "der", `not a DER ${what} (${(err as Error).message})`);
   }
+  if (parsed instanceof BasicOCSPResponse && reencodesWithKnownCerts(parsed, tree, der)) {
+    return { value: parsed, tree };
+  }
   let again: ArrayBuffer;
   try {
     again = AsnConvert.serialize(parsed);
@@ -277,7 +281,67 @@ function parseStrict<T>(
         : `${what} is not strict DER (BER encoding or explicitly encoded DEFAULT values)`,
     );
   }
+  if (parsed instanceof BasicOCSPResponse) rememberStrictCerts(tree);
   return { value: parsed, tree };
+}
+
+/**
+ * The `certs` fields (`[0] { SEQUENCE OF Certificate }`, as bytes) of
+ * BasicOCSPResponses that were strict DER: parsed, they re-encode to these
+ * same bytes. A delegated responder sends the same certificate in every
+ * response, and re-encoding it cost more than the rest of the response.
+ */
+const STRICT_CERTS = new Set<string>();
+const STRICT_CERTS_MAX = 256;
+
+/** The bytes of `tree`'s `certs` field, when it has one. */
+function certsFieldOf(tree: asn1js.AsnType): Uint8Array | undefined {
+  const children = childrenOf(tree);
+  const last = children[3];
+  return children.length === 4 && last.idBlock.tagClass === 3 && last.idBlock.tagNumber === 0 &&
+      last.idBlock.isConstructed
+    ? last.valueBeforeDecodeView
+    : undefined;
+}
+
+function bytesKey(bytes: Uint8Array): string {
+  let key = "";
+  for (let at = 0; at < bytes.length; at += 8192) {
+    key += String.fromCharCode(...bytes.subarray(at, at + 8192));
+  }
+  return key;
+}
+
+function rememberStrictCerts(tree: asn1js.AsnType): void {
+  const certs = certsFieldOf(tree);
+  if (!certs) return;
+  if (STRICT_CERTS.size >= STRICT_CERTS_MAX) STRICT_CERTS.clear();
+  STRICT_CERTS.add(bytesKey(certs));
+}
+
+/**
+ * The strict-DER comparison, when the response's `certs` field is one seen
+ * strict before: its re-encoding is then those bytes, so the response
+ * re-encodes to `SEQUENCE { (the rest, re-encoded) certs }`, and only the
+ * rest is encoded again. Any other case (or a mismatch, for its message)
+ * takes the whole comparison.
+ */
+function reencodesWithKnownCerts(
+  parsed: BasicOCSPResponse,
+  tree: asn1js.AsnType,
+  der: Uint8Array,
+): boolean {
+  const certs = certsFieldOf(tree);
+  if (!certs || !STRICT_CERTS.has(bytesKey(certs))) return false;
+  let rest: Uint8Array;
+  try {
+    const withoutCerts = Object.assign(new BasicOCSPResponse(), parsed, { certs: undefined });
+    rest = new Uint8Array(AsnConvert.serialize(withoutCerts));
+  } catch {
+    return false;
+  }
+  const head = rest[1] < 0x80 ? 2 : 2 + (rest[1] & 0x7f);
+  return bytesEqual(tlv(0x30, concatBytes(rest.subarray(head), certs)), der);
 }
 
 function childrenOf(node: asn1js.AsnType | undefined): asn1js.AsnType[] {
