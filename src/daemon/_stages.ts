@@ -173,7 +173,7 @@ export async function parseCert<Socket>(
     });
   } catch (err) {
     if (!(err instanceof StapledError)) throw err;
-    if (task.signal.aborted) return undefined;
+    if (task.aborted) return undefined;
     const outcome = ctx.outcome(entry, "failed", { error: err });
     if (err.kind === "CertFileAccessError") {
       entry.fileFailures++;
@@ -194,7 +194,7 @@ export async function parseCert<Socket>(
     if (ctx.mode !== "check") ctx.sink?.forget(path);
     return { outcome };
   }
-  if (task.signal.aborted) return undefined;
+  if (task.aborted) return undefined;
   entry.fileFailures = 0;
   const { bundle, issuerFetch, issuerDirFile } = read;
   entry.issuerFetch = issuerFetch;
@@ -295,7 +295,7 @@ export async function renewCert<Socket>(
       bundleFingerprint: entry.fingerprint,
     });
   } catch (err) {
-    if (task.signal.aborted) return undefined;
+    if (task.aborted) return undefined;
     if (!(err instanceof StapledError)) throw err;
     if (err instanceof ResponderDownError) {
       // Every responder of this certificate is down: not its own failure.
@@ -330,7 +330,7 @@ export async function renewCert<Socket>(
       note: `retry ${entry.renewFailures} in ${formatDelay(delay)}`,
     };
   }
-  if (task.signal.aborted) return undefined;
+  if (task.aborted) return undefined;
   const now = ctx.clock.now();
   const fetched = result.action === "fetched";
   if (fetched) {

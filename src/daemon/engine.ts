@@ -346,7 +346,7 @@ export class Engine<Socket = unknown> {
       const step = queue === "scan"
         ? await handler(task)
         : await this.#guard(task, entry!, () => handler(task, entry));
-      if (!task.signal.aborted && !this.#stopped) this.#apply(task, step);
+      if (!task.aborted && !this.#stopped) this.#apply(task, step);
     });
   }
 
@@ -392,7 +392,7 @@ export class Engine<Socket = unknown> {
     try {
       return await run();
     } catch (err) {
-      if (task.signal.aborted) return undefined;
+      if (task.aborted) return undefined;
       const outcome = this.#table.outcome(entry, "failed", { error: err });
       if (this.#mode !== "daemon") return { outcome };
       this.#scheduler.cancelSubject(entry.path);

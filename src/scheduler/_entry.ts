@@ -44,6 +44,11 @@ export class Entry<P = unknown> implements Task<P> {
     this.seq = fields.seq;
   }
 
+  /** Whether the task was aborted (without creating its signal). */
+  get aborted(): boolean {
+    return this.#why !== undefined;
+  }
+
   /** Aborted once the task is cancelled; created on first use. */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {

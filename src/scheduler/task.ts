@@ -54,6 +54,11 @@ export interface Task<P = unknown> {
    * a `DOMException` named `AbortError`.
    */
   readonly signal: AbortSignal;
+  /**
+   * Whether {@linkcode Task.signal} is aborted; reading it does not create
+   * the signal (an AbortController per task is most of a task's memory).
+   */
+  readonly aborted: boolean;
 }
 
 /**

@@ -17,11 +17,12 @@
 import { getLogger } from "@logtape/logtape";
 import { VERSION } from "../config/options.ts";
 import { writeStapleAtomic } from "./write.ts";
+import { decodeBundleRow, encodeBundleRow, StringTable } from "./_state_rows.ts";
 
 const log = getLogger(["stapled", "state"]);
 
 /** Bumped whenever what a record means, or the validation rules, change. */
-export const STATE_SCHEMA = 2;
+export const STATE_SCHEMA = 3;
 
 /** The state file's name inside the state directory. */
 export const STATE_FILE_NAME = "state.json";
@@ -203,47 +204,6 @@ function fromRow(row: unknown): StateRecord | undefined {
   };
 }
 
-/** A bundle record as a JSON array: fingerprint, identity, issuer, flags, notAfter, URLs, facts. */
-type BundleRow = [string, string, string, number, number, string[], BundleRecord["facts"]?];
-
-function toBundleRow(r: BundleRecord): BundleRow {
-  const row: BundleRow = [
-    r.fingerprint,
-    r.identity,
-    r.issuer,
-    r.selfContained ? 1 : 0,
-    r.notAfter,
-    r.ocspUrls,
-  ];
-  if (r.facts) row.push(r.facts);
-  return row;
-}
-
-const isString = (x: unknown): x is string => typeof x === "string";
-
-function fromBundleRow(row: unknown): BundleRecord | undefined {
-  if (!Array.isArray(row) || row.length < 6 || row.length > 7) return undefined;
-  const [fingerprint, identity, issuer, flags, notAfter, ocspUrls, facts] = row;
-  if (!isString(fingerprint) || !isString(identity) || !isString(issuer)) return undefined;
-  if ((flags !== 0 && flags !== 1) || !Number.isSafeInteger(notAfter)) return undefined;
-  if (!Array.isArray(ocspUrls) || !ocspUrls.every(isString)) return undefined;
-  const f = facts as BundleRecord["facts"] | undefined;
-  const factsOk = f === undefined ||
-    (isString(f?.subject) && Array.isArray(f.san) && f.san.every(isString) &&
-      isString(f.serial) && typeof f.mustStaple === "boolean" &&
-      (f.certIdKey === undefined || isString(f.certIdKey)));
-  if (!factsOk) return undefined;
-  return {
-    fingerprint,
-    identity,
-    issuer,
-    selfContained: flags === 1,
-    notAfter,
-    ocspUrls,
-    ...(f ? { facts: f } : {}),
-  };
-}
-
 /** Options of {@linkcode FileStateStore.open}. */
 export interface FileStateStoreOptions {
   /** Write this long after a change (the daemon); none: only on {@linkcode StateStore.flush}. */
@@ -251,10 +211,13 @@ export interface FileStateStoreOptions {
 }
 
 /**
- * The state file `<dir>/state.json`:
- * `{"schema":2,"version":"…","certs":{path:"…"},"bundles":{path:[…]}}`, one
- * line of text per staple (about 50 bytes plus its path) and one small array
- * per certificate file, written atomically.
+ * The state file `<dir>/state.json`: a JSON header line
+ * (`{"schema":3,"version":"…","strings":[…]}`), then one line per certificate file: its
+ * path as a JSON string, a tab, its staple record as one line of text
+ * (about 90 bytes), a tab, and its bundle record as a JSON array (a few
+ * hundred bytes with the leaf's facts), either record possibly empty.
+ * Written atomically. Lines are kept as read and decoded when asked for, so
+ * opening the file of 100,000 certificates is one split, not 200,000 objects.
  *
  * @example Remember a record, then read it back from the file
  * ```ts
@@ -272,8 +235,9 @@ export interface FileStateStoreOptions {
  */
 export class FileStateStore implements StateStore {
   #path: string;
-  #records: Map<string, StateRecord>;
-  #bundles: Map<string, BundleRecord>;
+  /** Per certificate file: `<staple row>\t<bundle row JSON>`, as read or last set. */
+  #rows: Map<string, string>;
+  #strings: StringTable;
   #dirty = false;
   #debounceMs?: number;
   #timer?: ReturnType<typeof setTimeout>;
@@ -281,8 +245,8 @@ export class FileStateStore implements StateStore {
 
   private constructor(path: string, read: StateRead, debounceMs?: number) {
     this.#path = path;
-    this.#records = read.records;
-    this.#bundles = read.bundles;
+    this.#rows = read.rows;
+    this.#strings = read.strings;
     this.#debounceMs = debounceMs;
   }
 
@@ -314,29 +278,36 @@ export class FileStateStore implements StateStore {
 
   /** {@inheritDoc StateStore.get} */
   get(certPath: string): StateRecord | undefined {
-    return this.#records.get(certPath);
+    const row = this.#rows.get(certPath);
+    if (row === undefined) return undefined;
+    const tab = row.indexOf("\t");
+    return fromRow(tab < 0 ? row : row.slice(0, tab));
   }
 
   /** {@inheritDoc StateStore.set} */
   set(certPath: string, record: StateRecord): void {
-    this.#records.set(certPath, record);
-    this.#changed();
+    this.#put(certPath, toRow(record), this.#bundlePart(certPath));
   }
 
   /** {@inheritDoc StateStore.delete} */
   delete(certPath: string): void {
-    if (this.#records.delete(certPath)) this.#changed();
+    const row = this.#rows.get(certPath);
+    if (row === undefined || row.startsWith("\t")) return;
+    this.#put(certPath, "", this.#bundlePart(certPath));
   }
 
   /** {@inheritDoc StateStore.getBundle} */
   getBundle(certPath: string): BundleRecord | undefined {
-    return this.#bundles.get(certPath);
+    const part = this.#bundlePart(certPath);
+    if (!part) return undefined;
+    return decodeBundleRow(part, this.#strings);
   }
 
   /** {@inheritDoc StateStore.setBundle} */
   setBundle(certPath: string, record: BundleRecord): void {
-    this.#bundles.set(certPath, record);
-    this.#changed();
+    const row = this.#rows.get(certPath) ?? "";
+    const tab = row.indexOf("\t");
+    this.#put(certPath, tab < 0 ? row : row.slice(0, tab), encodeBundleRow(record, this.#strings));
   }
 
   /** {@inheritDoc StateStore.flush} */
@@ -345,12 +316,10 @@ export class FileStateStore implements StateStore {
     this.#timer = undefined;
     if (!this.#dirty) return this.#writing;
     this.#dirty = false;
-    const certs: Record<string, Row> = {};
-    for (const [p, r] of this.#records) certs[p] = toRow(r);
-    const bundles: Record<string, BundleRow> = {};
-    for (const [p, r] of this.#bundles) bundles[p] = toBundleRow(r);
-    const text = JSON.stringify({ schema: STATE_SCHEMA, version: VERSION, certs, bundles });
-    const bytes = new TextEncoder().encode(text);
+    const header = { schema: STATE_SCHEMA, version: VERSION, strings: this.#strings.strings };
+    const lines = [JSON.stringify(header)];
+    for (const [p, row] of this.#rows) lines.push(`${JSON.stringify(p)}\t${row}`);
+    const bytes = new TextEncoder().encode(lines.join("\n") + "\n");
     this.#writing = this.#writing.then(() =>
       writeStapleAtomic(this.#path, bytes, { mode: 0o600 }).catch((err) => {
         log.warn("cannot write the state file {file}: {reason}", {
@@ -360,6 +329,18 @@ export class FileStateStore implements StateStore {
       })
     );
     return this.#writing;
+  }
+
+  #bundlePart(certPath: string): string {
+    const row = this.#rows.get(certPath);
+    const tab = row === undefined ? -1 : row.indexOf("\t");
+    return tab < 0 ? "" : row!.slice(tab + 1);
+  }
+
+  #put(certPath: string, staple: string, bundle: string): void {
+    if (!staple && !bundle) this.#rows.delete(certPath);
+    else this.#rows.set(certPath, `${staple}\t${bundle}`);
+    this.#changed();
   }
 
   #changed(): void {
@@ -374,19 +355,18 @@ export class FileStateStore implements StateStore {
   }
 }
 
-/** What a state file held. */
+/** What a state file held: its rows and its string table. */
 interface StateRead {
-  records: Map<string, StateRecord>;
-  bundles: Map<string, BundleRecord>;
+  rows: Map<string, string>;
+  strings: StringTable;
 }
 
 function readState(path: string): StateRead {
-  const records = new Map<string, StateRecord>();
-  const bundles = new Map<string, BundleRecord>();
-  const empty = { records, bundles };
-  let doc: unknown;
+  const rows = new Map<string, string>();
+  const none = { rows, strings: new StringTable() };
+  let text: string;
   try {
-    doc = JSON.parse(Deno.readTextFileSync(path));
+    text = Deno.readTextFileSync(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) {
       log.info("ignoring the state file {file}: {reason}", {
@@ -394,25 +374,29 @@ function readState(path: string): StateRead {
         reason: (err as Error).message,
       });
     }
-    return empty;
+    return none;
   }
-  const d = doc as { schema?: unknown; version?: unknown; certs?: unknown; bundles?: unknown };
-  if (
-    d?.schema !== STATE_SCHEMA || d.version !== VERSION || typeof d.certs !== "object" ||
-    d.certs === null
-  ) {
+  const lines = text.split("\n");
+  let header: { schema?: unknown; version?: unknown; strings?: unknown } | undefined;
+  try {
+    header = JSON.parse(lines[0]);
+  } catch { /* not ours */ }
+  if (header?.schema !== STATE_SCHEMA || header.version !== VERSION) {
     log.info("ignoring the state file {file}: written by another stapled version", { file: path });
-    return empty;
+    return none;
   }
-  for (const [p, row] of Object.entries(d.certs as Record<string, unknown>)) {
-    const r = fromRow(row);
-    if (r) records.set(p, r);
-  }
-  if (typeof d.bundles === "object" && d.bundles !== null) {
-    for (const [p, row] of Object.entries(d.bundles as Record<string, unknown>)) {
-      const r = fromBundleRow(row);
-      if (r) bundles.set(p, r);
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const tab = line.indexOf("\t");
+    if (tab < 2 || line[0] !== '"') continue;
+    let p: unknown;
+    try {
+      p = JSON.parse(line.slice(0, tab));
+    } catch {
+      continue;
     }
+    const rest = line.slice(tab + 1);
+    if (typeof p === "string" && rest.includes("\t")) rows.set(p, rest);
   }
-  return empty;
+  return { rows, strings: new StringTable(Array.isArray(header.strings) ? header.strings : []) };
 }
