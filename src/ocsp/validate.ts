@@ -84,6 +84,7 @@ import {
   serialHexOf,
 } from "./cert_id.ts";
 import { concatBytes, tlv } from "./_der_tlv.ts";
+import { successfulBasicOf } from "./_successful.ts";
 import {
   millisecondForm,
   rewriteGeneralizedTimes,
@@ -788,9 +789,14 @@ export async function validateOcspResponse(
   ctx: ValidationContext,
 ): Promise<ValidatedResponse> {
   if (der.length === 0) reject(ctx, "der", "the response is empty");
-  const response = parseStrict(ctx, der, OCSPResponse, "OCSP response").value;
-  checkResponseStatus(ctx, response);
-  const basicDer = checkResponseType(ctx, response);
+  // The usual successful id-pkix-ocsp-basic response in DER passes checks
+  // 1 (outer part) to 3 as it is; anything else is parsed and checked.
+  let basicDer = successfulBasicOf(der);
+  if (!basicDer) {
+    const response = parseStrict(ctx, der, OCSPResponse, "OCSP response").value;
+    checkResponseStatus(ctx, response);
+    basicDer = checkResponseType(ctx, response);
+  }
   const parsed = parseStrict(ctx, basicDer, BasicOCSPResponse, "BasicOCSPResponse");
   const basic = parsed.value;
   const parts = basicPartsOf(parsed.tree);
