@@ -10,6 +10,7 @@ import { dumpStackTrace, RepeatFilter, repeatNote } from "../log/mod.ts";
 import { describeError, StapledError } from "../errors/mod.ts";
 import type { RenewResult } from "../renewer/mod.ts";
 import type { CertOutcome, CertSource, EngineMode } from "./types.ts";
+import type { FirstPassSummary } from "./_first_pass.ts";
 
 const log = getLogger(["stapled", "daemon"]);
 
@@ -97,7 +98,9 @@ export class Reporter {
       });
       return;
     }
-    log.info("{how}, valid until {until}; next renewal {next}{recovered}", {
+    // At start, reused staples are summed up in the first pass's line.
+    const reused = result.action !== "fetched" && failedBefore === 0;
+    const props = {
       cert: path,
       how: result.action === "fetched"
         ? `staple fetched from ${result.url}`
@@ -107,7 +110,10 @@ export class Reporter {
       recovered: failedBefore
         ? ` (recovered after ${failedBefore} failed attempt${failedBefore > 1 ? "s" : ""})`
         : "",
-    });
+    };
+    const message = "{how}, valid until {until}; next renewal {next}{recovered}";
+    if (reused) log.debug(message, props);
+    else log.info(message, props);
   }
 }
 
@@ -130,6 +136,20 @@ export async function reportUnexpected(
     cert: path,
     error: describeError(err),
     where,
+  });
+}
+
+/** The daemon's first pass, in one line (a line per reused staple is debug). */
+export function logFirstPass(s: FirstPassSummary): void {
+  const parts = [`${s.reused} staple(s) reused`, `${s.fetched} fetched`];
+  if (s.revoked) parts.push(`${s.revoked} REVOKED`);
+  if (s.failed) parts.push(`${s.failed} failed (retries scheduled)`);
+  if (s.skipped) parts.push(`${s.skipped} without OCSP URL`);
+  log.info("first pass over {count} certificate(s) done in {seconds} s: {parts}; next run {next}", {
+    count: s.certificates,
+    seconds: (s.durationMs / 1000).toFixed(1),
+    parts: parts.join(", "),
+    next: s.nextAt === undefined ? "none" : new Date(s.nextAt).toISOString(),
   });
 }
 

@@ -24,7 +24,8 @@ import {
   type StateStore,
 } from "../staples/mod.ts";
 import { Emitter } from "./_events.ts";
-import { logFirstScan, Reporter, reportUnexpected } from "./_report.ts";
+import { logFirstPass, logFirstScan, Reporter, reportUnexpected } from "./_report.ts";
+import { FirstPass } from "./_first_pass.ts";
 import { CertTable } from "./_table.ts";
 import { scanPass } from "./_scan.ts";
 import { pushGroups } from "./_push.ts";
@@ -97,6 +98,8 @@ export class Engine<Socket = unknown> {
   #router: TaskRouter<Socket>;
   /** Staple health (status, check, metrics), fed from the stages' results (daemon only). */
   #health: HealthFeed;
+  /** Daemon: the first scan's certificates until each came to an outcome. */
+  #firstPass: FirstPass | undefined;
   /** The stages' context for the current configuration (see #context). */
   #stageContext: StageContext<Socket> | undefined;
 
@@ -149,6 +152,12 @@ export class Engine<Socket = unknown> {
     });
     this.#addRenewQueue(DEFAULT_RENEW_QUEUE);
     this.#makeScanners();
+    if (this.#mode === "daemon") {
+      this.#firstPass = new FirstPass(() => this.#clock.now(), (summary) => {
+        logFirstPass(summary);
+        this.#events.emit("firstPass", summary);
+      });
+    }
   }
 
   /**
@@ -364,6 +373,7 @@ export class Engine<Socket = unknown> {
       const at = next?.at ?? (next ? this.#clock.now() + (next.delay ?? 0) : undefined);
       if (this.#mode === "daemon") {
         this.#health.outcome(outcome, this.#table.entries.get(outcome.path), at);
+        this.#firstPass?.outcome(outcome, at);
       }
       this.#events.emit("outcome", outcome);
     }
@@ -416,6 +426,7 @@ export class Engine<Socket = unknown> {
         onRead: (path) => {
           this.#scheduler.cancelSubject(path);
           if (this.#mode !== "daemon") this.#settlement.add(path);
+          else this.#firstPass?.add(path);
         },
         onGone: (path) => this.#forget(path),
       });
@@ -429,6 +440,7 @@ export class Engine<Socket = unknown> {
       for (const [path, queue] of runs) this.#router.add(queue, path);
       if (this.#stats.scans === 1) {
         logFirstScan(this.#mode, this.#table.entries.size, this.#options.sources, this.#settings);
+        this.#firstPass?.scanned();
       }
     } catch (err) {
       log.error("scanning the certificate paths failed: {error}", { error: describeError(err) });
@@ -455,6 +467,7 @@ export class Engine<Socket = unknown> {
     this.#scheduler.cancelSubject(path);
     this.#table.entries.delete(path);
     this.#health.book.removed(path);
+    this.#firstPass?.forget(path);
     this.#responders.forget(path);
     this.#reporter.clear(path);
     this.#settlement.settle(path);

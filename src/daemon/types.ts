@@ -12,6 +12,7 @@ import type {
   HaproxyOcspUpdate,
 } from "../haproxy/config/mod.ts";
 import type { RenewResult } from "../renewer/mod.ts";
+import type { FirstPassSummary } from "./_first_pass.ts";
 import type { ProxySettings } from "../ocsp/responders/mod.ts";
 import type { Clock } from "../scheduler/mod.ts";
 import type { StapleNaming, StapleStore, StateStore } from "../staples/mod.ts";
@@ -157,6 +158,8 @@ export interface EngineEvents<Socket = unknown> {
   outcome: CertOutcome<Socket>;
   /** A batch of staples changed on disk (daemon: after 1 s without changes; one-off: at the end). */
   staplesChanged: string[];
+  /** Daemon: every certificate the first scan found came to an outcome (its next run is scheduled). */
+  firstPass: FirstPassSummary;
 }
 
 /** Options of `Engine`. */

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { TestCa, writeBundle } from "../../scripts/lib/pki.ts";
 import { type CertOutcome, Daemon, Engine } from "../../src/daemon/mod.ts";
+import type { FirstPassSummary } from "../../src/daemon/_first_pass.ts";
 import { FileStapleStore, writeStapleAtomic } from "../../src/staples/mod.ts";
 import { LeafCert } from "../../src/certs/leaf_cert.ts";
 import { FakeCa, RecordingSink } from "./_fakes.ts";
@@ -212,6 +213,48 @@ Deno.test("a daemon started warm recalls each staple, pushes it, shows its facts
       }
       assert.deepEqual(actions(outcomes).slice(0, 2), ["recalled", "fetched"]);
       assert.equal(w.fakeCa.requests.length, 2);
+    } finally {
+      await daemon.stop(1000);
+    }
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("a daemon's first pass ends in one summary of what it did, once every certificate has an outcome", async () => {
+  const w = await world(["a.example.test", "b.example.test", "c.example.test"]);
+  try {
+    await w.oneOff();
+    await Deno.remove(`${w.dir}/c.example.test.pem.ocsp`);
+    const daemon = new Daemon<string>({
+      sources: [{ paths: [w.dir], sockets: ["/run/haproxy.sock"] }],
+      sink: w.sink,
+      store: new FileStapleStore({ clock: w.clock }),
+      stateDir: w.stateDir,
+      clock: w.clock,
+      fetch: w.fakeCa.fetch,
+      watch: false,
+      random: () => 0,
+    });
+    const passes: FirstPassSummary[] = [];
+    daemon.on("firstPass", (s) => passes.push(s));
+    try {
+      await daemon.start();
+      await daemon.idle();
+      assert.equal(passes.length, 1);
+      const { durationMs: _, nextAt, ...counts } = passes[0];
+      assert.deepEqual(counts, {
+        certificates: 3,
+        reused: 2,
+        fetched: 1,
+        revoked: 0,
+        failed: 0,
+        skipped: 0,
+      });
+      assert.ok(nextAt! > w.clock.now() + 24 * H, "the first renewal is days away");
+      await w.clock.advanceTo(w.clock.now() + 3 * 24 * H);
+      await daemon.idle();
+      assert.equal(passes.length, 1, "once");
     } finally {
       await daemon.stop(1000);
     }
