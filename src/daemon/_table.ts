@@ -45,9 +45,9 @@ export class CertTable<Socket> {
     if (known && (parsing.has(path) || !changed)) {
       const added = !known.sources.has(index);
       known.sources.add(index);
-      if (added && !parsing.has(path) && known.bundle) {
+      if (added && !parsing.has(path) && known.validUntil !== undefined) {
         known.recycle = true;
-        return "renew";
+        return known.bundle ? "renew" : "parse";
       }
       return undefined;
     }
