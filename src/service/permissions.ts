@@ -20,6 +20,11 @@
  *   sets a command;
  * - unstable-net: unix datagrams for --syslog.
  *
+ * And one V8 flag, `--max-semi-space-size=8` (MB): V8's young generation
+ * otherwise grows to several times that during a burst of 10,000
+ * certificates, which is most of the peak RSS of a warm start (measured:
+ * 174 -> 126 MiB for a warm one-off over 10,000, no CPU difference seen).
+ *
  * @module
  */
 import { SETSID_PATHS } from "./_setsid.ts";
@@ -37,4 +42,5 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   `--allow-run=${RUN_PROGRAMS.join(",")}`,
   "--allow-sys=uid",
   "--unstable-net",
+  "--v8-flags=--max-semi-space-size=8",
 ];
