@@ -5,15 +5,16 @@
  *
  * Two moments are measured from spawn:
  *
- * - every renewal scheduled: the daemon logs one line per certificate when
- *   its next renewal is scheduled (`existing staple reused, valid until
- *   ...; next renewal ...`, or `staple fetched from ...`), in the same step
- *   that schedules it (src/daemon/engine.ts `#apply`); the moment the
- *   bench reads the N-th such line. Nothing in the product says "all
- *   scheduled" in one place. Should those lines ever be missing, the
- *   control socket is asked once the CPU is quiet, and the time it
- *   confirms every certificate has a `nextRenewal` is used instead (a
- *   later moment).
+ * - every renewal scheduled: the moment the bench reads the daemon's
+ *   `first pass over N certificate(s) done in S s: R staple(s) reused, F
+ *   fetched...; next run ...` line, logged (info) in the same step that
+ *   schedules the first pass's last certificate (src/daemon/engine.ts
+ *   `#apply`, src/daemon/_first_pass.ts). A daemon without that line
+ *   (before commit 86cf67f) is followed by its per-certificate lines
+ *   (`...; next renewal ...`, info then), the N-th of them. Should neither
+ *   come, the control socket is asked once the CPU is quiet, and the time
+ *   it confirms every certificate has a `nextRenewal` is used (a later
+ *   moment).
  * - idle: the start of the first window of `quietMs` (2 s) after that in
  *   which the child used less than `quietCpuS` (0.05 s) of CPU, sampled
  *   every 100 ms from /proc/<pid>/stat, and its threads waited less than
@@ -22,7 +23,9 @@
  *
  * At idle, before anything else is asked of it, its RSS; then the control
  * socket's status (`{"get":"status"}`, as `stapled status --json` asks) is
- * read once to check that every certificate has a next renewal. Polling the
+ * read once to check that every certificate has a next renewal (when it
+ * cannot be read, the measure is still returned, with `statusError`; when it
+ * lists fewer, this throws). Polling the
  * status instead would cost the daemon a full snapshot of every
  * certificate per poll, on the cores being measured.
  *
@@ -32,7 +35,10 @@ import { askControlSocket } from "../../src/service/control_socket.ts";
 import { eachLine, spawnStapled } from "./child.ts";
 import { cpuSeconds, type ProcMemory, procMemory, runQueueSeconds } from "./proc.ts";
 
-/** The line logged when a certificate's next renewal is scheduled. */
+/** The line logged once every certificate of the first scan has its outcome and next run. */
+const FIRST_PASS_REGEXP =
+  /first pass over (\d+) certificate\(s\) done in [\d.]+ s: (\d+) staple\(s\) reused, (\d+) fetched/;
+/** The line logged (at info, before the first-pass line) when a certificate's next renewal is scheduled. */
 const SCHEDULED_REGEXP = /; next renewal /;
 const REUSED_REGEXP = /existing staple reused/;
 const FETCHED_REGEXP = /staple fetched from/;
@@ -58,8 +64,8 @@ export interface DaemonStartOptions {
 export interface DaemonStart {
   /** From spawn until every certificate's renewal was scheduled, ms. */
   scheduledMs: number;
-  /** Where that moment came from: the log lines, or the control socket. */
-  scheduledBy: "log" | "control socket";
+  /** Where that moment came from: the first-pass line, per-certificate lines, or the control socket. */
+  scheduledBy: "first-pass line" | "per-certificate lines" | "control socket";
   /** The child's CPU seconds by then (as last sampled). */
   scheduledCpuS: number;
   /** Its memory then. */
@@ -70,14 +76,16 @@ export interface DaemonStart {
   idleCpuS: number;
   /** Its memory once the quiet window was over. */
   idleMemory: ProcMemory;
-  /** "existing staple reused" lines. */
+  /** Staples reused, as the first-pass line (or the per-certificate lines) said. */
   reused: number;
-  /** "staple fetched from" lines. */
+  /** Staples fetched, likewise. */
   fetched: number;
-  /** Certificates in the control socket's status at idle. */
+  /** Certificates in the control socket's status at idle (0 when it could not be read). */
   statusCertificates: number;
   /** Of them, with a next renewal. */
   statusScheduled: number;
+  /** Why the status could not be read at idle, when it could not. */
+  statusError?: string;
 }
 
 interface HealthLike {
@@ -97,8 +105,8 @@ async function askScheduled(path: string): Promise<{ certificates: number; sched
  * @param count How many bundles it holds.
  * @param options State directory, HOME, idle criterion.
  * @returns The two moments and the memory.
- * @throws {Error} When it exits, times out, or the status does not list
- *   every certificate with a next renewal (after stopping it).
+ * @throws {Error} When it exits, times out, or the status it answers does
+ *   not list every certificate with a next renewal (after stopping it).
  *
  * @example Three warm certificates
  * ```ts
@@ -133,9 +141,20 @@ export async function measureDaemonStart(
   let reused = 0;
   let fetched = 0;
   let loggedAt: number | undefined;
+  let loggedBy: DaemonStart["scheduledBy"] = "per-certificate lines";
   const reading = eachLine(child.stderr, (line) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
+    const pass = FIRST_PASS_REGEXP.exec(line);
+    if (pass && loggedBy !== "first-pass line") {
+      loggedAt = performance.now() - started;
+      loggedBy = "first-pass line";
+      scheduledLines = Number(pass[1]);
+      reused = Number(pass[2]);
+      fetched = Number(pass[3]);
+      return;
+    }
+    if (loggedBy === "first-pass line") return;
     if (REUSED_REGEXP.test(line)) reused++;
     if (FETCHED_REGEXP.test(line)) fetched++;
     if (SCHEDULED_REGEXP.test(line) && ++scheduledLines === count) {
@@ -185,7 +204,7 @@ export async function measureDaemonStart(
       if (!scheduled && loggedAt !== undefined) {
         scheduled = {
           scheduledMs: loggedAt,
-          scheduledBy: "log",
+          scheduledBy: loggedBy,
           scheduledCpuS: cpu,
           scheduledMemory: await procMemory(child.pid),
           statusCertificates: 0,
@@ -219,8 +238,14 @@ export async function measureDaemonStart(
       idle = from;
     }
     const idleMemory = await procMemory(child.pid);
-    const asked = await askScheduled(socket);
-    if (asked.certificates !== count || asked.scheduled !== count) {
+    let asked = { certificates: 0, scheduled: 0 };
+    let statusError: string | undefined;
+    try {
+      asked = await askScheduled(socket);
+    } catch (err) {
+      statusError = (err as Error).message;
+    }
+    if (!statusError && (asked.certificates !== count || asked.scheduled !== count)) {
       return await fail(
         `at idle its status lists ${asked.certificates} certificates, ${asked.scheduled} with a next renewal`,
       );
@@ -234,6 +259,7 @@ export async function measureDaemonStart(
       fetched,
       statusCertificates: asked.certificates,
       statusScheduled: asked.scheduled,
+      statusError,
     };
   } finally {
     await stop();

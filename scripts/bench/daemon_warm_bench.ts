@@ -9,7 +9,7 @@
  * @module
  */
 import { measureDaemonStart } from "./daemon_start.ts";
-import { atMost, type Benchmark, type Row } from "./types.ts";
+import { atLeast, atMost, type Benchmark, type Row } from "./types.ts";
 import { warmBundles } from "./warm.ts";
 
 const MIB = 2 ** 20;
@@ -27,7 +27,8 @@ export const daemonWarmBenchmark: Benchmark = {
     const fetched = ctx.responder().served - served;
     const bench = "daemon-warm";
     const n = count.toLocaleString("en-US");
-    const by = start.scheduledBy === "log" ? "" : ` (from the ${start.scheduledBy})`;
+    const by = start.scheduledBy === "control socket" ? " (from the control socket)" : "";
+    if (start.statusError) ctx.progress(`cannot read its status at idle: ${start.statusError}`);
     ctx.progress(
       `daemon over ${n} warm: all scheduled after ${(start.scheduledMs / 1000).toFixed(1)} s, ` +
         `idle after ${(start.idleMs / 1000).toFixed(1)} s`,
@@ -68,6 +69,13 @@ export const daemonWarmBenchmark: Benchmark = {
         value: fetched,
         unit: "",
         target: atMost(0),
+      },
+      {
+        bench,
+        metric: "  certificates with a next renewal in its control-socket status",
+        value: start.statusScheduled,
+        unit: "",
+        target: atLeast(count),
       },
       {
         bench,

@@ -23,7 +23,7 @@
 import { runStapledToExit } from "./child.ts";
 import type { BenchContext } from "./context.ts";
 import { measureDaemonStart } from "./daemon_start.ts";
-import { atMost, type Benchmark, type Row } from "./types.ts";
+import { atLeast, atMost, type Benchmark, type Row } from "./types.ts";
 import { warmBundles } from "./warm.ts";
 
 const MIB = 2 ** 20;
@@ -127,7 +127,8 @@ export async function largeRows(ctx: BenchContext, count: number): Promise<Row[]
   served = ctx.responder().served;
   const start = await measureDaemonStart(warm.dir, count, { stateDir: warm.stateDir, home });
   fetched = ctx.responder().served - served;
-  const by = start.scheduledBy === "log" ? "" : ` (from the ${start.scheduledBy})`;
+  const by = start.scheduledBy === "control socket" ? " (from the control socket)" : "";
+  if (start.statusError) ctx.progress(`cannot read its status at idle: ${start.statusError}`);
   ctx.progress(
     `daemon over ${n} warm: idle after ${(start.idleMs / 1000).toFixed(1)} s`,
   );
@@ -138,6 +139,13 @@ export async function largeRows(ctx: BenchContext, count: number): Promise<Row[]
       value: start.scheduledMs / 1000,
       unit: "s",
       digits: 1,
+    },
+    {
+      bench,
+      metric: "  certificates with a next renewal in its control-socket status",
+      value: start.statusScheduled,
+      unit: "",
+      target: atLeast(count),
     },
     {
       bench,
