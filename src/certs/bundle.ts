@@ -13,7 +13,7 @@ import {
   CertValidationError,
 } from "../errors/mod.ts";
 import { bytesEqual, CertCache, certDigest, ParsedCert } from "./parsed_cert.ts";
-import { LeafCert, type LeafFacts } from "./leaf_cert.ts";
+import { LeafCert, type LeafFacts, subjectText } from "./leaf_cert.ts";
 import { splitPem } from "./pem.ts";
 
 /** What stapled keeps about a leaf certificate: small on purpose. */
@@ -188,13 +188,21 @@ function findLeaf(path: string, certs: BundleCert[]): BundleCert {
 }
 
 function leafInfo(leaf: BundleCert): LeafInfo {
-  return {
+  const info = {
     serial: leaf.serial,
     serialHex: leaf.serialHex,
-    subject: leaf.subject,
     notAfter: leaf.notAfter,
     ...(leaf instanceof LeafCert ? { facts: leaf.facts } : {}),
   };
+  if (!(leaf instanceof LeafCert)) return { ...info, subject: leaf.subject };
+  // The subject is for messages: parsed only when one is written (from its
+  // DER alone, so the bundle does not keep the whole leaf).
+  const subjectDer = leaf.subjectDer;
+  let subject: string | undefined;
+  return Object.defineProperty(info, "subject", {
+    get: () => subject ??= subjectText(subjectDer),
+    enumerable: true,
+  }) as LeafInfo;
 }
 
 async function readIssuerFile(

@@ -64,6 +64,38 @@ function ocspUrlsFromDer(aia: Uint8Array): string[] {
   return urls;
 }
 
+/**
+ * A Name's DER as text for messages (`CN=x, O=y`, as {@linkcode nameToString}).
+ *
+ * @param der The Name's DER.
+ * @returns The text.
+ *
+ * @example
+ * ```ts
+ * import { LeafCert, subjectText } from "./leaf_cert.ts";
+ * import { TestCa } from "../../scripts/lib/pki.ts";
+ * const leaf = await (await TestCa.root("Example Root")).leaf("www.example.test");
+ * console.assert(subjectText(LeafCert.tryParse(leaf.der)!.subjectDer) === "CN=www.example.test");
+ * ```
+ */
+export function subjectText(der: Uint8Array): string {
+  return nameToString(AsnConvert.parse(der, Name));
+}
+
+/** Signature AlgorithmIdentifiers by their DER (a CA signs its leaves with one or two). */
+const ALGORITHMS = new Map<string, AlgorithmIdentifier>();
+
+/** The AlgorithmIdentifier of this DER, parsed once per distinct encoding. */
+function algorithmOf(der: Uint8Array): AlgorithmIdentifier {
+  const key = der.toHex();
+  let algorithm = ALGORITHMS.get(key);
+  if (algorithm === undefined) {
+    algorithm = AsnConvert.parse(der, AlgorithmIdentifier);
+    if (ALGORITHMS.size < 64) ALGORITHMS.set(key, algorithm);
+  }
+  return algorithm;
+}
+
 /** What status and metrics show of a leaf. */
 export interface LeafFacts {
   /** The subject as OpenSSL prints it, one attribute after another (`CN=www.example.test`). */
@@ -86,8 +118,7 @@ export class LeafCert {
   readonly issuerDer: Uint8Array;
   /** The serial number's content bytes (as in the DER INTEGER). */
   readonly serial: Uint8Array;
-  /** The subject as text, for messages. */
-  readonly subject: string;
+  #subject: string | undefined;
   /** Start of validity. */
   readonly notBefore: Date;
   /** End of validity. */
@@ -129,7 +160,6 @@ export class LeafCert {
     this.#innerAlg = bytes(innerAlg);
     this.#outerAlg = bytes(outerAlg);
     this.#signature = der.slice(sig.contents + 1, sig.end);
-    this.subject = nameToString(AsnConvert.parse(this.subjectDer, Name));
     this.notBefore = x509.validFromDate;
     this.notAfter = x509.validToDate;
     let isCA = false;
@@ -186,6 +216,11 @@ export class LeafCert {
     }
   }
 
+  /** The subject as text, for messages (parsed on first use: most leaves never need it). */
+  get subject(): string {
+    return this.#subject ??= subjectText(this.subjectDer);
+  }
+
   /** The serial number as lower-case hex without leading zero bytes. */
   get serialHex(): string {
     let s = this.serial;
@@ -205,8 +240,7 @@ export class LeafCert {
     if (!bytesEqual(this.issuerDer, issuer.subjectDer)) return false;
     if (!bytesEqual(this.#outerAlg, this.#innerAlg)) return false;
     try {
-      const algorithm = AsnConvert.parse(this.#outerAlg, AlgorithmIdentifier);
-      return await issuer.key.verify(algorithm, this.#signature, this.tbsDer);
+      return await issuer.key.verify(algorithmOf(this.#outerAlg), this.#signature, this.tbsDer);
     } catch {
       return false;
     }
