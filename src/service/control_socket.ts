@@ -40,7 +40,10 @@ export interface ControlSocketOptions {
   path?: string;
   /** Answers `{"get":"status"}`. */
   status: () => unknown | Promise<unknown>;
-  /** A connection that sends no full request within this is closed. @default 5000 */
+  /**
+   * A connection that sends no full request within this, or then reads
+   * nothing of the reply for this long, is closed. @default 5000
+   */
   timeoutMs?: number;
   /** The clock the timeout runs on. @default systemClock */
   clock?: Clock;
@@ -163,11 +166,22 @@ export async function startControlSocket(options: ControlSocketOptions): Promise
 
   const open = new Set<Promise<void>>();
   const handle = async (conn: Deno.Conn) => {
-    const timer = clock.setTimeout(() => conn.close(), timeoutMs);
+    // A peer that sends no request, or stops reading the reply, for
+    // `timeoutMs` is dropped; a large reply read steadily (the status of
+    // 100,000 certificates is tens of MB) is not cut off.
+    let timer = clock.setTimeout(() => conn.close(), timeoutMs);
+    const progress = () => {
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(() => conn.close(), timeoutMs);
+    };
     try {
       const request = await readRequest(conn);
+      clock.clearTimeout(timer); // the daemon's own time to answer is not the peer's
       const reply = new TextEncoder().encode(JSON.stringify(await answer(request, status)) + "\n");
-      for (let off = 0; off < reply.length;) off += await conn.write(reply.subarray(off));
+      progress();
+      for (let off = 0; off < reply.length; progress()) {
+        off += await conn.write(reply.subarray(off, off + 65536));
+      }
     } catch {
       // The peer went away, timed out or sent too much: nothing to answer.
     } finally {
@@ -199,7 +213,7 @@ export async function startControlSocket(options: ControlSocketOptions): Promise
 export interface AskControlSocketOptions {
   /** The request. @default { get: "status" } */
   request?: ControlRequest;
-  /** Give up after this long. @default 5000 */
+  /** Give up after this long without a byte of the answer. @default 5000 */
   timeoutMs?: number;
   /** The clock the timeout runs on. @default systemClock */
   clock?: Clock;
@@ -236,12 +250,14 @@ export async function askControlSocket(
     throw new SocketError(path, `cannot connect to the control socket: ${(err as Error).message}`);
   }
   let timedOut = false;
-  const timer = clock.setTimeout(() => {
+  const expire = () => {
     timedOut = true;
     try {
       conn.close();
     } catch { /* already closed */ }
-  }, timeoutMs);
+  };
+  // Time without progress: a large answer read steadily is not cut off.
+  let timer = clock.setTimeout(expire, timeoutMs);
   try {
     const out = new TextEncoder().encode(JSON.stringify(request) + "\n");
     for (let off = 0; off < out.length;) off += await conn.write(out.subarray(off));
@@ -251,6 +267,8 @@ export async function askControlSocket(
       const n = await conn.read(buf);
       if (n === null) break;
       chunks.push(buf.slice(0, n));
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(expire, timeoutMs);
     }
     const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
     let at = 0;

@@ -174,3 +174,34 @@ Deno.test("askControlSocket() throws a SocketError when the daemon does not answ
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a large status is delivered whole to a client that reads it slowly but steadily", async () => {
+  const dir = await tempDir();
+  const big = {
+    format: 1,
+    certificates: Array.from({ length: 20_000 }, (_, i) => `cert-${i}`.padEnd(100, "x")),
+  };
+  const server = await startControlSocket({
+    path: `${dir}/control.sock`,
+    status: () => big,
+    timeoutMs: 300,
+  });
+  try {
+    const conn = await Deno.connect({ transport: "unix", path: server.path });
+    await conn.write(new TextEncoder().encode('{"get":"status"}\n'));
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20)); // a slow reader: well over 300 ms in all
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    conn.close();
+    const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+    assert.equal(JSON.parse(text).certificates.length, 20_000);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
