@@ -137,6 +137,8 @@ export interface StageContext<Socket> {
   waitForResponders?(entry: CertEntry): void;
   /** Daemon: a file was read (health: its leaf facts and CertID key). */
   parsed?(entry: CertEntry, bundle: CertBundle | NoOcspBundle, facts: LeafFacts): void;
+  /** A certificate file was read in full (the native memory it leaves is collected now and then). */
+  readFull?(): void;
   /** Daemon: a file was recalled from the state file (health: its remembered facts). */
   recalled?(entry: CertEntry, bundle: BundleRecord): void;
 }
@@ -194,6 +196,7 @@ export async function parseCert<Socket>(
     if (ctx.mode !== "check") ctx.sink?.forget(path);
     return { outcome };
   }
+  ctx.readFull?.();
   if (task.aborted) return undefined;
   entry.fileFailures = 0;
   const { bundle, issuerFetch, issuerDirFile } = read;

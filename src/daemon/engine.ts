@@ -26,6 +26,7 @@ import {
 import { Emitter } from "./_events.ts";
 import { logFirstPass, logFirstScan, Reporter, reportUnexpected } from "./_report.ts";
 import { FirstPass } from "./_first_pass.ts";
+import { NativeMemory } from "./_native_memory.ts";
 import { CertTable } from "./_table.ts";
 import { scanPass } from "./_scan.ts";
 import { pushGroups } from "./_push.ts";
@@ -98,6 +99,8 @@ export class Engine<Socket = unknown> {
   #router: TaskRouter<Socket>;
   /** Staple health (status, check, metrics), fed from the stages' results (daemon only). */
   #health: HealthFeed;
+  /** Full collections now and then, for the native memory of certificates read. */
+  #nativeMemory = new NativeMemory();
   /** Daemon: the first scan's certificates until each came to an outcome. */
   #firstPass: FirstPass | undefined;
   /** The stages' context for the current configuration (see #context). */
@@ -154,6 +157,7 @@ export class Engine<Socket = unknown> {
     this.#makeScanners();
     if (this.#mode === "daemon") {
       this.#firstPass = new FirstPass(() => this.#clock.now(), (summary) => {
+        this.#nativeMemory.settled();
         logFirstPass(summary);
         this.#events.emit("firstPass", summary);
       });
@@ -329,6 +333,7 @@ export class Engine<Socket = unknown> {
           ...(entry.issuerFetch?.fetched && more.result ? { issuerFetch: entry.issuerFetch } : {}),
           ...more,
         }),
+      readFull: () => this.#nativeMemory.read(),
       push: (entry: CertEntry, der: Uint8Array) => this.#push(entry, der),
       pushes: (entry: CertEntry) =>
         this.#options.sink !== undefined && pushGroups(this.#table.sources, entry).length > 0,

@@ -153,6 +153,8 @@ export function fileFingerprint(path: string): string | undefined {
   }
 }
 
+let scratch: Uint8Array | undefined;
+
 function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
   const { maxBytes = MAX_STAPLE_BYTES } = options;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
@@ -183,7 +185,11 @@ function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
       return { state: "unusable", reason: "it is not a regular file; not read" };
     }
     if (opened.size > maxBytes) return tooLarge(opened.size, maxBytes);
-    const buf = new Uint8Array(maxBytes + 1);
+    // One scratch buffer for every read (they are synchronous): a fresh
+    // 10 KB buffer per staple is memory V8 is slow to give back.
+    const buf = maxBytes === MAX_STAPLE_BYTES
+      ? (scratch ??= new Uint8Array(MAX_STAPLE_BYTES + 1))
+      : new Uint8Array(maxBytes + 1);
     let got = 0;
     while (got < buf.length) {
       const n = readSync(fd, buf, got, buf.length - got, got);
