@@ -10,7 +10,6 @@
 import { getLogger } from "@logtape/logtape";
 import { describeError, StapledError } from "../errors/mod.ts";
 import { ResponderDownError, ResponderFetchError } from "../ocsp/responders/mod.ts";
-import type { RenewResult } from "../renewer/mod.ts";
 import {
   type CertOutcome,
   type CertSource,
@@ -32,8 +31,6 @@ export interface OneOffOutcome {
   status: "stapled" | "skipped" | "revoked" | "failed";
   /** The line printed for it. */
   line: string;
-  /** The renewal's result, when there was one. */
-  result?: RenewResult;
   /** Failed because every responder of the certificate was down (not asked). */
   down?: boolean;
 }
@@ -83,7 +80,7 @@ function toOneOff(o: CertOutcome): OneOffOutcome {
     const line =
       `${path}: REVOKED since ${res.revocationTime?.toISOString()}${reason} (${what})${fetched}`;
     log.error("{message}", { cert: path, message: line.slice(path.length + 2) });
-    return { path, status: "revoked", line, result };
+    return { path, status: "revoked", line };
   }
   if (result && o.status === "stapled") {
     const how = result.action !== "fetched"
@@ -92,7 +89,7 @@ function toOneOff(o: CertOutcome): OneOffOutcome {
     const fetched = o.issuerFetch?.fetched ? ` (issuer fetched from ${o.issuerFetch.url})` : "";
     const line =
       `${path}: good, valid until ${result.response.expiresAt.toISOString()} (${how})${fetched}`;
-    return { path, status: "stapled", line, result };
+    return { path, status: "stapled", line };
   }
   const err = o.error;
   if (err instanceof ResponderDownError) {
