@@ -5,9 +5,11 @@
  * - a far responder: 50 ms round-trip time, one per new connection and one
  *   per request, serving any number of requests at once with keep-alive;
  *   1,000 certificates one-off at `-t 2` and `-t 16`, against the floor
- *   N x RTT / t (target: within 1.3 x). The leaves name the bench's shared
- *   responder; `--ocsp-responder-override` sends their requests to the far
- *   one.
+ *   N x RTT / t (target: within 1.3 x), each from a fresh state directory;
+ *   then `-t 16` once more as a renewal round (the same state directory,
+ *   the staples removed: the certificates are known, their staples due).
+ *   The leaves name the bench's shared responder;
+ *   `--ocsp-responder-override` sends their requests to the far one.
  * - a dead CA: 200 certificates of a responder that accepts connections and
  *   never answers, listed before 10 of a healthy CA, default settings: the
  *   daemon staples the 10 while the dead CA waits (target: within 10 s), and
@@ -115,8 +117,16 @@ export const respondersBenchmark: Benchmark = {
     const leaves = await ctx.leaves(count);
     const far = startFarResponder(await pki.responses(leaves));
     const shared = new URL(ctx.responder().url).host;
+    // The third run is a renewal round: the same certificates again, known
+    // from the run before (its state directory), their staples due (removed).
+    const stateDir = await ctx.tempDir("far-state");
+    const runs = [
+      { threads: 2, state: await ctx.tempDir("far-state-2"), round: false },
+      { threads: 16, state: stateDir, round: false },
+      { threads: 16, state: stateDir, round: true },
+    ];
     try {
-      for (const threads of [2, 16]) {
+      for (const { threads, state, round } of runs) {
         await ctx.removeStaples(dir);
         const before = { connections: far.connections, requests: far.requests };
         const run = await runStapledToExit([
@@ -125,6 +135,8 @@ export const respondersBenchmark: Benchmark = {
           dir,
           "-t",
           String(threads),
+          "--state-dir",
+          state,
           "--ocsp-responder-override",
           `${shared}=${far.url}`,
         ], { home });
@@ -133,7 +145,9 @@ export const respondersBenchmark: Benchmark = {
           throw new Error(`Cannot measure the far responder: exit ${run.code}, ${staples} staples`);
         }
         const floor = count * RTT_MS / threads / 1000;
-        const what = `${count.toLocaleString("en-US")} certs, 50 ms RTT, -t ${threads}`;
+        const what = `${count.toLocaleString("en-US")} certs, 50 ms RTT, -t ${threads}${
+          round ? ", renewal round (certificates known)" : ""
+        }`;
         rows.push(
           { bench, metric: `${what}: wall time`, value: run.wallMs / 1000, unit: "s", digits: 1 },
           { bench, metric: "  floor N x RTT / t", value: floor, unit: "s", digits: 1 },
