@@ -54,6 +54,8 @@ export interface ReadWithIssuerOptions {
   timeoutMs: number;
   fetch?: typeof fetch;
   signal?: AbortSignal;
+  /** The file's fingerprint, when just taken (the scan that found it). @default a stat now */
+  fingerprint?: string;
   /**
    * The digest of the issuer whose signature on the leaf verified when the
    * file had this fingerprint (the state file), if any.
@@ -66,8 +68,11 @@ export interface ReadWithIssuerOptions {
  * changes in between, the fingerprint is the older one, so the next look at
  * the file sees a change and reads it again.
  */
-async function bytesOf(path: string): Promise<{ bytes?: Uint8Array; fingerprint?: string }> {
-  const fingerprint = fileFingerprint(path);
+async function bytesOf(
+  path: string,
+  known: string | undefined,
+): Promise<{ bytes?: Uint8Array; fingerprint?: string }> {
+  const fingerprint = known ?? fileFingerprint(path);
   try {
     return { bytes: await Deno.readFile(path), fingerprint };
   } catch {
@@ -124,7 +129,7 @@ export async function readBundleWithIssuer(
   options: ReadWithIssuerOptions,
 ): Promise<BundleRead> {
   const files = haproxyStapleFiles(path, source);
-  const { bytes, fingerprint } = await bytesOf(path);
+  const { bytes, fingerprint } = await bytesOf(path, options.fingerprint);
   const verifiedIssuer = options.verifiedIssuer?.(fingerprint);
   const issuerDirFile = await issuerInDirectory(path, bytes, source.issuersChainPath);
   const read = (issuerFile: string | null) =>

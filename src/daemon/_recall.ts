@@ -10,7 +10,7 @@
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
 import { recallStaple, type RenewResult } from "../renewer/mod.ts";
 import type { CertEntry, StageContext, Step } from "./_stages.ts";
-import { nextRenewalAt } from "./policy.ts";
+import { stapledStep } from "./_stapled.ts";
 
 const NOT_READ = new Uint8Array();
 
@@ -21,15 +21,15 @@ const NOT_READ = new Uint8Array();
  *
  * @param ctx The engine's state.
  * @param entry The certificate.
+ * @param scanned Its fingerprint as the scan that found it saw it, if just found.
  * @returns Its step: stapled (reused), next a full read at its renewal time.
  */
 export async function recallCert<Socket>(
   ctx: StageContext<Socket>,
   entry: CertEntry,
+  scanned: string | undefined,
 ): Promise<Step<Socket> | undefined> {
   const { state, settings } = ctx;
-  const scanned = entry.scanned;
-  entry.scanned = undefined;
   if (!state || ctx.mode === "check" || !entry.recycle || !settings.recycle) return undefined;
   const source = ctx.sourceOf(entry);
   const staplePath = haproxyStapleFiles(entry.path, source).staple;
@@ -53,28 +53,11 @@ export async function recallCert<Socket>(
     written = read.bytes;
   }
   entry.fileFailures = 0;
-  entry.renewFailures = 0;
-  entry.recycle = false;
   entry.issuerFetch = undefined;
   entry.issuerFile = source.issuerFile;
   entry.fingerprint = got.bundle.fingerprint;
-  const response = { ...got.response, der: written };
-  entry.validUntil = response.expiresAt.getTime();
   ctx.recalled?.(entry, got.bundle);
-  ctx.stats.renewed++;
-  const at = nextRenewalAt({
-    now,
-    thisUpdate: response.thisUpdate,
-    expiresAt: response.expiresAt,
-    signerNotAfter: response.signer === "delegated" ? response.signerNotAfter : undefined,
-    minimumValidity: settings.minimumValidity,
-    lastFetchAt: entry.lastFetchAt,
-    random: ctx.random(),
-  });
-  ctx.push(entry, written);
+  const response = { ...got.response, der: written };
   const result: RenewResult = { action: "recalled", response, staplePath, written };
-  return {
-    outcome: ctx.outcome(entry, "stapled", { result, durationMs: 0 }),
-    next: { queue: "parse", at },
-  };
+  return stapledStep(ctx, entry, result, now, 0);
 }

@@ -15,16 +15,11 @@ import type { Clock, Task } from "../scheduler/mod.ts";
 import type { BundleRecord, StapleStore, StateStore } from "../staples/mod.ts";
 import { readBundleWithIssuer } from "./_issuer.ts";
 import { recallCert } from "./_recall.ts";
+import { stapledStep } from "./_stapled.ts";
 import { bundleFacts, type LeafFacts } from "./_health_feed.ts";
 import { formatDelay } from "./_report.ts";
 import { DEFAULTS } from "../config/defaults.ts";
-import {
-  downRetryAt,
-  fileRetryDelay,
-  nextRenewalAt,
-  renewalRetry,
-  renewalRetryDelay,
-} from "./policy.ts";
+import { downRetryAt, fileRetryDelay, renewalRetry, renewalRetryDelay } from "./policy.ts";
 import {
   ResponderDownError,
   ResponderFetchError,
@@ -156,7 +151,10 @@ export async function parseCert<Socket>(
   task: Task<null>,
   entry: CertEntry,
 ): Promise<Step<Socket> | undefined> {
-  const recalled = await recallCert(ctx, entry);
+  // What the scan that found the file saw: no second stat right after it.
+  const scanned = entry.scanned;
+  entry.scanned = undefined;
+  const recalled = await recallCert(ctx, entry, scanned);
   if (recalled) return recalled;
   const path = entry.path;
   const source = ctx.sourceOf(entry);
@@ -171,6 +169,7 @@ export async function parseCert<Socket>(
       timeoutMs: ctx.settings.timeout * 1000,
       fetch: ctx.fetch,
       signal: task.signal,
+      fingerprint: scanned,
       verifiedIssuer: (fingerprint) => verifiedIssuer(state, path, fingerprint),
     });
   } catch (err) {
@@ -335,37 +334,9 @@ export async function renewCert<Socket>(
   }
   if (task.aborted) return undefined;
   const now = ctx.clock.now();
-  const fetched = result.action === "fetched";
-  if (fetched) {
+  if (result.action === "fetched") {
     entry.lastFetchAt = now;
     ctx.stats.fetches++;
   }
-  ctx.stats.renewed++;
-  entry.recycle = false;
-  const recovered = entry.renewFailures;
-  entry.renewFailures = 0;
-  const response = result.response;
-  entry.validUntil = response.expiresAt.getTime();
-  const at = nextRenewalAt({
-    now,
-    thisUpdate: response.thisUpdate,
-    expiresAt: response.expiresAt,
-    signerNotAfter: response.signer === "delegated" ? response.signerNotAfter : undefined,
-    minimumValidity: settings.minimumValidity,
-    lastFetchAt: entry.lastFetchAt,
-    random: ctx.random(),
-  });
-  ctx.push(entry, result.written);
-  if (fetched) ctx.changed(entry.path);
-  const status = response.status === "revoked" ? "revoked" : "stapled";
-  // Until its next renewal, days away, the certificate keeps no parsed
-  // bundle: the file is read again then (its leaf's signature is not checked
-  // again while the file is unchanged), so 100,000 idle certificates hold
-  // a few hundred bytes each.
-  entry.bundle = undefined;
-  return {
-    outcome: ctx.outcome(entry, status, { result, durationMs: now - started }),
-    next: { queue: "parse", at },
-    recovered,
-  };
+  return stapledStep(ctx, entry, result, now, now - started);
 }

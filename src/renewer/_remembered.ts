@@ -12,17 +12,25 @@ import { type CertBundle, certDigest, toHex } from "../certs/mod.ts";
 import { type CertId, CLOCK_SKEW_MS, type ValidatedResponse } from "../ocsp/mod.ts";
 import type { StateRecord, StateStore } from "../staples/mod.ts";
 
+const identities = new WeakMap<CertBundle, string>();
+
 /**
  * What identifies the certificate a staple was verified for, as a digest:
- * its CertID, its notAfter and its issuer.
+ * its CertID, its notAfter and its issuer. Computed once per parsed bundle
+ * (the parse stage remembers it, the renewal matches by it).
  */
 export function identityOf(bundle: CertBundle, certId: CertId): string {
-  const id = `${toHex(certId.issuerNameHash)}.${toHex(certId.issuerKeyHash)}.${
-    toHex(certId.serialNumber)
-  }`;
-  return createHash("sha256")
-    .update(`${id}.${bundle.leaf.notAfter.getTime()}.${certDigest(bundle.issuer)}`)
-    .digest("base64url").slice(0, 22);
+  let identity = identities.get(bundle);
+  if (identity === undefined) {
+    const id = `${toHex(certId.issuerNameHash)}.${toHex(certId.issuerKeyHash)}.${
+      toHex(certId.serialNumber)
+    }`;
+    identity = createHash("sha256")
+      .update(`${id}.${bundle.leaf.notAfter.getTime()}.${certDigest(bundle.issuer)}`)
+      .digest("base64url").slice(0, 22);
+    identities.set(bundle, identity);
+  }
+  return identity;
 }
 
 /** Where the state store is consulted and fed, for one renewal. */

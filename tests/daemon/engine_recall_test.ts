@@ -29,6 +29,8 @@ interface World {
   sink: RecordingSink;
   /** A fresh one-off engine over the directory, with the state directory. */
   oneOff(options?: { minimumValidity?: number }): Promise<CertOutcome<string>[]>;
+  /** A daemon over the directory, with the state directory (not started). */
+  daemon(): Daemon<string>;
   close(): Promise<void>;
 }
 
@@ -43,24 +45,25 @@ async function world(names: string[]): Promise<World> {
     fakeCa.status.set(leaf.serial, "good");
     await writeBundle(`${dir}/${name}.pem`, leaf, [ca]);
   }
+  // Both modes over the same files, state directory, CA and sink.
+  const common = () => ({
+    sources: [{ paths: [dir], sockets: ["/run/haproxy.sock"] }],
+    clock,
+    store: new FileStapleStore({ clock }),
+    stateDir,
+    sink,
+    fetch: fakeCa.fetch,
+    random: () => 0,
+  });
   return {
     dir,
     stateDir,
     clock,
     fakeCa,
     sink,
+    daemon: () => new Daemon<string>({ ...common(), watch: false }),
     async oneOff(options = {}) {
-      const engine = new Engine<string>({
-        sources: [{ paths: [dir], sockets: ["/run/haproxy.sock"] }],
-        mode: "one-off",
-        clock,
-        store: new FileStapleStore({ clock }),
-        stateDir,
-        sink,
-        fetch: fakeCa.fetch,
-        random: () => 0,
-        ...options,
-      });
+      const engine = new Engine<string>({ ...common(), mode: "one-off", ...options });
       const outcomes: CertOutcome<string>[] = [];
       engine.on("outcome", (o) => outcomes.push(o));
       await engine.run();
@@ -186,16 +189,7 @@ Deno.test("a daemon started warm recalls each staple, pushes it, shows its facts
   try {
     await w.oneOff();
     w.sink.pushes.length = 0;
-    const daemon = new Daemon<string>({
-      sources: [{ paths: [w.dir], sockets: ["/run/haproxy.sock"] }],
-      sink: w.sink,
-      store: new FileStapleStore({ clock: w.clock }),
-      stateDir: w.stateDir,
-      clock: w.clock,
-      fetch: w.fakeCa.fetch,
-      watch: false,
-      random: () => 0,
-    });
+    const daemon = w.daemon();
     const outcomes: CertOutcome<string>[] = [];
     daemon.on("outcome", (o) => outcomes.push(o));
     try {
@@ -226,16 +220,7 @@ Deno.test("a daemon's first pass ends in one summary of what it did, once every 
   try {
     await w.oneOff();
     await Deno.remove(`${w.dir}/c.example.test.pem.ocsp`);
-    const daemon = new Daemon<string>({
-      sources: [{ paths: [w.dir], sockets: ["/run/haproxy.sock"] }],
-      sink: w.sink,
-      store: new FileStapleStore({ clock: w.clock }),
-      stateDir: w.stateDir,
-      clock: w.clock,
-      fetch: w.fakeCa.fetch,
-      watch: false,
-      random: () => 0,
-    });
+    const daemon = w.daemon();
     const passes: FirstPassSummary[] = [];
     daemon.on("firstPass", (s) => passes.push(s));
     try {
