@@ -5,9 +5,11 @@
  * a running daemon from a {@linkcode HealthBook} the engine feeds with events,
  * or without a daemon from the files on disk (`health_from_disk.ts`).
  *
- * Per certificate the book keeps a few numbers and strings (no parsed
- * certificate, no response bytes), so 100,000 certificates cost a few tens
- * of MB at most.
+ * Per certificate the book keeps a small record (no parsed certificate, no
+ * response bytes): its own strings (subject, SANs, serial), the OCSP URLs
+ * and the CertID key's issuer part shared with the other certificates of
+ * its issuer, and its times as numbers in one table; ISO strings are made
+ * only for a snapshot. 100,000 certificates cost a few tens of MB.
  *
  * The data shapes are in health_types.ts (re-exported here); the book's
  * private records in _health_entries.ts.
@@ -26,11 +28,24 @@ import type {
 } from "./health_types.ts";
 import {
   type CertEntry,
+  type CertMore,
   errorText,
+  EXPIRES_AT,
   type Histogram,
   hostOf,
+  Interner,
   iso,
+  KEY_ENDS_WITH_SERIAL,
+  MUST_STAPLE,
+  NEXT_RENEWAL,
+  NEXT_UPDATE,
+  NO_STRINGS,
+  PARSED,
+  PRODUCED_AT,
   type ResponderEntry,
+  REVOCATION_TIME,
+  THIS_UPDATE,
+  TimeTable,
 } from "./_health_entries.ts";
 
 export type {
@@ -95,6 +110,8 @@ export class HealthBook {
   #downAfter: number;
   #bounds: readonly number[];
   #certs = new Map<string, CertEntry>();
+  #times = new TimeTable();
+  #shared = new Interner();
   #responders = new Map<string, ResponderEntry>();
   #fetches = new Map<string, number>(); // `${url}\n${result}`
   #durations = new Map<string, Histogram>();
@@ -120,10 +137,39 @@ export class HealthBook {
   #entry(path: string): CertEntry {
     let entry = this.#certs.get(path);
     if (!entry) {
-      entry = { subject: "", san: [], serial: "", ocspUrls: [], mustStaple: false, parsed: false };
+      entry = {
+        slot: this.#times.allocate(),
+        subject: "",
+        san: NO_STRINGS,
+        serial: "",
+        ocspUrls: NO_STRINGS,
+        key: undefined,
+        flags: 0,
+        staple: undefined,
+        more: undefined,
+      };
       this.#certs.set(path, entry);
     }
     return entry;
+  }
+
+  #more(entry: CertEntry): CertMore {
+    return entry.more ??= {};
+  }
+
+  /** Drops the rarer parts once none is left. */
+  #tidy(entry: CertEntry): void {
+    const m = entry.more;
+    if (m && m.stapleNote === undefined && m.error === undefined && m.pushes === undefined) {
+      entry.more = undefined;
+    }
+  }
+
+  #dropStaple(entry: CertEntry): void {
+    entry.staple = undefined;
+    for (const column of [PRODUCED_AT, THIS_UPDATE, NEXT_UPDATE, EXPIRES_AT, REVOCATION_TIME]) {
+      this.#times.set(entry.slot, column, undefined);
+    }
   }
 
   /**
@@ -136,17 +182,23 @@ export class HealthBook {
   certificateParsed(path: string, facts: CertificateFacts): void {
     const entry = this.#entry(path);
     if (entry.serial && entry.serial !== facts.serial) {
-      entry.staple = undefined;
-      entry.stapleNote = undefined;
-      entry.pushes = undefined;
+      this.#dropStaple(entry);
+      if (entry.more) entry.more.stapleNote = entry.more.pushes = undefined;
+      this.#tidy(entry);
     }
+    const { serial, certIdKey } = facts;
     entry.subject = facts.subject;
-    entry.san = [...(facts.san ?? [])];
-    entry.serial = facts.serial;
-    entry.ocspUrls = [...facts.ocspUrls];
-    entry.mustStaple = facts.mustStaple ?? false;
-    entry.certIdKey = facts.certIdKey;
-    entry.parsed = true;
+    entry.san = facts.san?.length ? Object.freeze([...facts.san]) : NO_STRINGS;
+    entry.serial = serial;
+    entry.ocspUrls = this.#shared.urls(facts.ocspUrls);
+    let flags = PARSED | (facts.mustStaple ? MUST_STAPLE : 0);
+    if (certIdKey && serial && certIdKey.length > serial.length && certIdKey.endsWith(serial)) {
+      entry.key = this.#shared.string(certIdKey.slice(0, certIdKey.length - serial.length));
+      flags |= KEY_ENDS_WITH_SERIAL;
+    } else {
+      entry.key = certIdKey || undefined;
+    }
+    entry.flags = flags;
   }
 
   /**
@@ -158,10 +210,18 @@ export class HealthBook {
    */
   stapled(path: string, staple: StapleFacts, nextRenewal?: Date): void {
     const entry = this.#entry(path);
-    entry.staple = { ...staple };
-    entry.stapleNote = undefined;
-    entry.error = undefined;
-    entry.nextRenewal = nextRenewal?.getTime();
+    const { slot } = entry;
+    entry.staple = staple.status;
+    this.#times.set(slot, PRODUCED_AT, staple.producedAt?.getTime());
+    this.#times.set(slot, THIS_UPDATE, staple.thisUpdate.getTime());
+    this.#times.set(slot, NEXT_UPDATE, staple.nextUpdate.getTime());
+    this.#times.set(slot, EXPIRES_AT, staple.expiresAt.getTime());
+    this.#times.set(slot, REVOCATION_TIME, staple.revocationTime?.getTime());
+    this.#times.set(slot, NEXT_RENEWAL, nextRenewal?.getTime());
+    if (entry.more) {
+      entry.more.stapleNote = entry.more.error = undefined;
+      this.#tidy(entry);
+    }
   }
 
   /**
@@ -176,13 +236,14 @@ export class HealthBook {
     const entry = this.#entry(path);
     const now = this.#clock.now();
     const { message, kind } = errorText(error);
-    const count = (entry.error?.count ?? 0) + 1;
-    entry.error = { message, kind, count, firstAt: entry.error?.firstAt ?? now, lastAt: now };
-    entry.nextRenewal = nextRetry?.getTime();
+    const more = this.#more(entry);
+    const count = (more.error?.count ?? 0) + 1;
+    more.error = { message, kind, count, firstAt: more.error?.firstAt ?? now, lastAt: now };
+    this.#times.set(entry.slot, NEXT_RENEWAL, nextRetry?.getTime());
     if (
       kind === "CertParsingError" || kind === "CertFileAccessError" || kind === "CertIssuerMissing"
     ) {
-      if (!entry.serial) entry.parsed = false;
+      if (!entry.serial) entry.flags &= ~PARSED;
     }
   }
 
@@ -194,8 +255,8 @@ export class HealthBook {
    */
   noStaple(path: string, note: string): void {
     const entry = this.#entry(path);
-    entry.staple = undefined;
-    entry.stapleNote = note;
+    this.#dropStaple(entry);
+    this.#more(entry).stapleNote = note;
   }
 
   /**
@@ -205,7 +266,7 @@ export class HealthBook {
    * @param at When, or undefined for none.
    */
   scheduled(path: string, at: Date | undefined): void {
-    this.#entry(path).nextRenewal = at?.getTime();
+    this.#times.set(this.#entry(path).slot, NEXT_RENEWAL, at?.getTime());
   }
 
   /**
@@ -218,7 +279,11 @@ export class HealthBook {
    */
   pushed(path: string, socket: string, result: PushHealth["result"], message?: string): void {
     const entry = this.#entry(path);
-    (entry.pushes ??= new Map()).set(socket, { result, at: this.#clock.now(), message });
+    const pushes = this.#more(entry).pushes ??= [];
+    const push = { socket, result, at: this.#clock.now(), message };
+    const i = pushes.findIndex((p) => p.socket === socket);
+    if (i < 0) pushes.push(push);
+    else pushes[i] = push;
     const key = `${socket}\n${result}`;
     this.#pushCounts.set(key, (this.#pushCounts.get(key) ?? 0) + 1);
   }
@@ -283,7 +348,10 @@ export class HealthBook {
    * @param path The certificate file.
    */
   removed(path: string): void {
+    const entry = this.#certs.get(path);
+    if (!entry) return;
     this.#certs.delete(path);
+    this.#times.release(entry.slot);
   }
 
   /** How many certificates are known. */
@@ -299,39 +367,49 @@ export class HealthBook {
   snapshot(): HealthSnapshot {
     const certificates: CertificateHealth[] = [];
     for (const [path, e] of [...this.#certs].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+      const { slot, key, more } = e;
+      const time = (column: number) => {
+        const ms = this.#times.get(slot, column);
+        return ms === undefined ? undefined : iso(ms);
+      };
+      const certIdKey = key && e.flags & KEY_ENDS_WITH_SERIAL ? key + e.serial : key;
       const c: CertificateHealth = {
         path,
         subject: e.subject,
         san: [...e.san],
         serial: e.serial,
         ocspUrls: [...e.ocspUrls],
-        ...(e.certIdKey ? { certIdKey: e.certIdKey } : {}),
-        mustStaple: e.mustStaple,
-        parsed: e.parsed,
-        staple: e.staple?.status ?? "none",
+        ...(certIdKey ? { certIdKey } : {}),
+        mustStaple: (e.flags & MUST_STAPLE) !== 0,
+        parsed: (e.flags & PARSED) !== 0,
+        staple: e.staple ?? "none",
         pushes: [],
       };
       if (e.staple) {
-        if (e.staple.producedAt) c.producedAt = e.staple.producedAt.toISOString();
-        c.thisUpdate = e.staple.thisUpdate.toISOString();
-        c.nextUpdate = e.staple.nextUpdate.toISOString();
-        c.expiresAt = e.staple.expiresAt.toISOString();
-        if (e.staple.revocationTime) c.revocationTime = e.staple.revocationTime.toISOString();
+        const producedAt = time(PRODUCED_AT);
+        if (producedAt) c.producedAt = producedAt;
+        c.thisUpdate = time(THIS_UPDATE);
+        c.nextUpdate = time(NEXT_UPDATE);
+        c.expiresAt = time(EXPIRES_AT);
+        const revocationTime = time(REVOCATION_TIME);
+        if (revocationTime) c.revocationTime = revocationTime;
       }
-      if (e.nextRenewal !== undefined) c.nextRenewal = iso(e.nextRenewal);
-      if (e.stapleNote) c.stapleNote = e.stapleNote;
-      if (e.error) {
+      const nextRenewal = time(NEXT_RENEWAL);
+      if (nextRenewal) c.nextRenewal = nextRenewal;
+      if (more?.stapleNote) c.stapleNote = more.stapleNote;
+      const error = more?.error;
+      if (error) {
         c.lastError = {
-          message: e.error.message,
-          ...(e.error.kind ? { kind: e.error.kind } : {}),
-          count: e.error.count,
-          firstAt: iso(e.error.firstAt),
-          lastAt: iso(e.error.lastAt),
+          message: error.message,
+          ...(error.kind ? { kind: error.kind } : {}),
+          count: error.count,
+          firstAt: iso(error.firstAt),
+          lastAt: iso(error.lastAt),
         };
       }
-      for (const [socket, p] of e.pushes ?? []) {
+      for (const p of more?.pushes ?? []) {
         c.pushes.push({
-          socket,
+          socket: p.socket,
           result: p.result,
           at: iso(p.at),
           ...(p.message ? { message: p.message } : {}),

@@ -150,3 +150,82 @@ Deno.test("new HealthBook() refuses a downAfter below 1", () => {
     message: "Cannot keep health: downAfter must be a positive integer, got 0",
   });
 });
+
+Deno.test("HealthBook gives back each certificate's CertID key, whether or not it ends with its serial", () => {
+  const book = new HealthBook();
+  const issuer = "3049300906052b0e03021a05000414" + "aa".repeat(20) + "0414" + "bb".repeat(20);
+  const keys = {
+    "/c/a.pem": { serial: "40b3", certIdKey: `${issuer}020240b3` },
+    "/c/b.pem": { serial: "80c4", certIdKey: `${issuer}02030080c4` },
+    "/c/c.pem": { serial: "1001", certIdKey: "30ff0102" },
+    "/c/d.pem": { serial: "1002", certIdKey: "1002" },
+  };
+  for (const [path, k] of Object.entries(keys)) book.certificateParsed(path, { ...facts, ...k });
+  book.certificateParsed("/c/e.pem", facts);
+  const got = Object.fromEntries(
+    book.snapshot().certificates.map((c) => [c.path, [c.serial, c.certIdKey]]),
+  );
+  assert.deepEqual(got, {
+    ...Object.fromEntries(
+      Object.entries(keys).map(([path, k]) => [path, [k.serial, k.certIdKey]]),
+    ),
+    "/c/e.pem": ["1001", undefined],
+  });
+});
+
+Deno.test("HealthBook keeps every certificate's own times however many it knows", () => {
+  const clock = new FakeClock();
+  const book = new HealthBook({ clock });
+  const now = clock.now();
+  for (let i = 0; i < 300; i++) {
+    const path = `/c/${String(i).padStart(3, "0")}.pem`;
+    book.certificateParsed(path, { ...facts, serial: `${i}` });
+    book.stapled(path, {
+      status: "good",
+      producedAt: new Date(now - i),
+      thisUpdate: new Date(now - H - i),
+      nextUpdate: new Date(now + H + i),
+      expiresAt: new Date(now + 2 * H + i),
+    }, new Date(now + 3 * H + i));
+  }
+  const certs = book.snapshot().certificates;
+  assert.equal(certs.length, 300);
+  certs.forEach((c, i) => {
+    assert.equal(c.producedAt, new Date(now - i).toISOString());
+    assert.equal(c.thisUpdate, new Date(now - H - i).toISOString());
+    assert.equal(c.nextUpdate, new Date(now + H + i).toISOString());
+    assert.equal(c.expiresAt, new Date(now + 2 * H + i).toISOString());
+    assert.equal(c.nextRenewal, new Date(now + 3 * H + i).toISOString());
+    assert.equal(c.revocationTime, undefined);
+  });
+});
+
+Deno.test("HealthBook gives a file found after a removed one none of the removed one's staple or times", () => {
+  const clock = new FakeClock();
+  const book = new HealthBook({ clock });
+  book.certificateParsed("/c/old.pem", facts);
+  book.stapled("/c/old.pem", { ...good(clock), status: "revoked", revocationTime: new Date(0) });
+  book.scheduled("/c/old.pem", new Date(clock.now() + H));
+  book.removed("/c/old.pem");
+  book.certificateParsed("/c/new.pem", { ...facts, serial: "2002" });
+  const [c] = book.snapshot().certificates;
+  assert.equal(c.path, "/c/new.pem");
+  assert.equal(c.staple, "none");
+  for (const field of ["thisUpdate", "nextUpdate", "expiresAt", "revocationTime", "nextRenewal"]) {
+    assert.equal(c[field as keyof typeof c], undefined, field);
+  }
+});
+
+Deno.test("HealthBook is not changed by later changes to the facts or snapshots it gave", () => {
+  const book = new HealthBook();
+  const given = { ...facts, san: [...facts.san], ocspUrls: [...facts.ocspUrls] };
+  book.certificateParsed("/c/a.pem", given);
+  book.certificateParsed("/c/b.pem", { ...facts, ocspUrls: [...facts.ocspUrls] });
+  given.san.push("DNS:other.test");
+  given.ocspUrls.push("http://other.test/");
+  book.snapshot().certificates[0].ocspUrls.push("http://third.test/");
+  for (const c of book.snapshot().certificates) {
+    assert.deepEqual(c.san, facts.san);
+    assert.deepEqual(c.ocspUrls, facts.ocspUrls);
+  }
+});
