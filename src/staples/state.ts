@@ -18,6 +18,7 @@ import { getLogger } from "@logtape/logtape";
 import { VERSION } from "../config/options.ts";
 import { writeStapleAtomic } from "./write.ts";
 import { decodeBundleRow, encodeBundleRow, StringTable } from "./_state_rows.ts";
+import { StateLines } from "./_state_lines.ts";
 
 const log = getLogger(["stapled", "state"]);
 
@@ -216,8 +217,11 @@ export interface FileStateStoreOptions {
  * path as a JSON string, a tab, its staple record as one line of text
  * (about 90 bytes), a tab, and its bundle record as a JSON array (a few
  * hundred bytes with the leaf's facts), either record possibly empty.
- * Written atomically. Lines are kept as read and decoded when asked for, so
- * opening the file of 100,000 certificates is one split, not 200,000 objects.
+ * Written atomically. The file's text is kept as read (or last written),
+ * its lines found by a hash of their path (`_state_lines.ts`), and decoded
+ * when asked for; only rows changed since the last write are kept apart.
+ * So opening the file of 100,000 certificates makes no object per line,
+ * and each costs about its line's length in memory.
  *
  * @example Remember a record, then read it back from the file
  * ```ts
@@ -235,8 +239,10 @@ export interface FileStateStoreOptions {
  */
 export class FileStateStore implements StateStore {
   #path: string;
-  /** Per certificate file: `<staple row>\t<bundle row JSON>`, as read or last set. */
-  #rows: Map<string, string>;
+  /** The file as read or last written. */
+  #lines: StateLines;
+  /** Per certificate file changed since: `<staple row>\t<bundle row JSON>`, or "" for none. */
+  #changes = new Map<string, string>();
   #strings: StringTable;
   #dirty = false;
   #debounceMs?: number;
@@ -245,7 +251,7 @@ export class FileStateStore implements StateStore {
 
   private constructor(path: string, read: StateRead, debounceMs?: number) {
     this.#path = path;
-    this.#rows = read.rows;
+    this.#lines = read.lines;
     this.#strings = read.strings;
     this.#debounceMs = debounceMs;
   }
@@ -278,8 +284,8 @@ export class FileStateStore implements StateStore {
 
   /** {@inheritDoc StateStore.get} */
   get(certPath: string): StateRecord | undefined {
-    const row = this.#rows.get(certPath);
-    if (row === undefined) return undefined;
+    const row = this.#row(certPath);
+    if (!row) return undefined;
     const tab = row.indexOf("\t");
     return fromRow(tab < 0 ? row : row.slice(0, tab));
   }
@@ -291,8 +297,8 @@ export class FileStateStore implements StateStore {
 
   /** {@inheritDoc StateStore.delete} */
   delete(certPath: string): void {
-    const row = this.#rows.get(certPath);
-    if (row === undefined || row.startsWith("\t")) return;
+    const row = this.#row(certPath);
+    if (!row || row.startsWith("\t")) return;
     this.#put(certPath, "", this.#bundlePart(certPath));
   }
 
@@ -305,7 +311,7 @@ export class FileStateStore implements StateStore {
 
   /** {@inheritDoc StateStore.setBundle} */
   setBundle(certPath: string, record: BundleRecord): void {
-    const row = this.#rows.get(certPath) ?? "";
+    const row = this.#row(certPath) ?? "";
     const tab = row.indexOf("\t");
     this.#put(certPath, tab < 0 ? row : row.slice(0, tab), encodeBundleRow(record, this.#strings));
   }
@@ -317,9 +323,14 @@ export class FileStateStore implements StateStore {
     if (!this.#dirty) return this.#writing;
     this.#dirty = false;
     const header = { schema: STATE_SCHEMA, version: VERSION, strings: this.#strings.strings };
-    const lines = [JSON.stringify(header)];
-    for (const [p, row] of this.#rows) lines.push(`${JSON.stringify(p)}\t${row}`);
-    const bytes = new TextEncoder().encode(lines.join("\n") + "\n");
+    const changed = [...this.#changes].map(([p, row]) => [JSON.stringify(p), row]);
+    const head = JSON.stringify(header);
+    const lines = [head, ...this.#lines.lines(new Set(changed.map(([q]) => q)))];
+    for (const [quoted, row] of changed) if (row) lines.push(`${quoted}\t${row}`);
+    const text = lines.join("\n") + "\n";
+    this.#lines = new StateLines(text, head.length + 1);
+    this.#changes.clear();
+    const bytes = new TextEncoder().encode(text);
     this.#writing = this.#writing.then(() =>
       writeStapleAtomic(this.#path, bytes, { mode: 0o600 }).catch((err) => {
         log.warn("cannot write the state file {file}: {reason}", {
@@ -331,15 +342,19 @@ export class FileStateStore implements StateStore {
     return this.#writing;
   }
 
+  /** A certificate file's `<staple row>\t<bundle row>`; "" or undefined for none. */
+  #row(certPath: string): string | undefined {
+    return this.#changes.get(certPath) ?? this.#lines.row(JSON.stringify(certPath));
+  }
+
   #bundlePart(certPath: string): string {
-    const row = this.#rows.get(certPath);
+    const row = this.#row(certPath);
     const tab = row === undefined ? -1 : row.indexOf("\t");
     return tab < 0 ? "" : row!.slice(tab + 1);
   }
 
   #put(certPath: string, staple: string, bundle: string): void {
-    if (!staple && !bundle) this.#rows.delete(certPath);
-    else this.#rows.set(certPath, `${staple}\t${bundle}`);
+    this.#changes.set(certPath, !staple && !bundle ? "" : `${staple}\t${bundle}`);
     this.#changed();
   }
 
@@ -355,15 +370,14 @@ export class FileStateStore implements StateStore {
   }
 }
 
-/** What a state file held: its rows and its string table. */
+/** What a state file held: its lines and its string table. */
 interface StateRead {
-  rows: Map<string, string>;
+  lines: StateLines;
   strings: StringTable;
 }
 
 function readState(path: string): StateRead {
-  const rows = new Map<string, string>();
-  const none = { rows, strings: new StringTable() };
+  const none = { lines: new StateLines(), strings: new StringTable() };
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -376,27 +390,18 @@ function readState(path: string): StateRead {
     }
     return none;
   }
-  const lines = text.split("\n");
+  const newline = text.indexOf("\n");
+  const first = newline < 0 ? text : text.slice(0, newline);
   let header: { schema?: unknown; version?: unknown; strings?: unknown } | undefined;
   try {
-    header = JSON.parse(lines[0]);
+    header = JSON.parse(first);
   } catch { /* not ours */ }
   if (header?.schema !== STATE_SCHEMA || header.version !== VERSION) {
     log.info("ignoring the state file {file}: written by another stapled version", { file: path });
     return none;
   }
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const tab = line.indexOf("\t");
-    if (tab < 2 || line[0] !== '"') continue;
-    let p: unknown;
-    try {
-      p = JSON.parse(line.slice(0, tab));
-    } catch {
-      continue;
-    }
-    const rest = line.slice(tab + 1);
-    if (typeof p === "string" && rest.includes("\t")) rows.set(p, rest);
-  }
-  return { rows, strings: new StringTable(Array.isArray(header.strings) ? header.strings : []) };
+  return {
+    lines: new StateLines(newline < 0 ? "" : text, newline + 1),
+    strings: new StringTable(Array.isArray(header.strings) ? header.strings : []),
+  };
 }
