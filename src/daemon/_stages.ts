@@ -43,8 +43,11 @@ export type Queue = "scan" | "parse" | "renew";
 /** What the engine keeps per certificate: small on purpose. */
 export interface CertEntry {
   path: string;
-  /** The sources (indexes) that list this file; its staple goes to all their sockets. */
-  sources: Set<number>;
+  /**
+   * The sources (indexes) that list this file; its staple goes to all their
+   * sockets. Shared by every entry listed by the same sources: replaced, never changed.
+   */
+  sources: ReadonlySet<number>;
   bundle?: CertBundle;
   fileFailures: number;
   renewFailures: number;

@@ -15,6 +15,8 @@ export class CertTable<Socket> {
   readonly entries: Map<string, CertEntry> = new Map();
   /** The sources, in configuration order (entries refer to them by index). */
   sources: CertSource<Socket>[];
+  /** One set per distinct list of source indexes (in order), shared by the entries. */
+  #sets = new Map<string, ReadonlySet<number>>();
 
   /** @param sources The engine's sources. */
   constructor(sources: CertSource<Socket>[]) {
@@ -44,7 +46,7 @@ export class CertTable<Socket> {
     const known = this.entries.get(path);
     if (known && (parsing.has(path) || !changed)) {
       const added = !known.sources.has(index);
-      known.sources.add(index);
+      if (added) known.sources = this.#shared([...known.sources, index]);
       if (added && !parsing.has(path) && known.validUntil !== undefined) {
         known.recycle = true;
         return known.bundle ? "renew" : "parse";
@@ -54,7 +56,7 @@ export class CertTable<Socket> {
     parsing.add(path);
     this.entries.set(path, {
       path,
-      sources: new Set([...(known?.sources ?? []), index]),
+      sources: this.#shared([...(known?.sources ?? []), index]),
       fileFailures: 0,
       renewFailures: 0,
       urlIndex: 0,
@@ -73,8 +75,17 @@ export class CertTable<Socket> {
   removed(path: string, index: number): boolean {
     const entry = this.entries.get(path);
     if (!entry) return false;
-    entry.sources.delete(index);
+    entry.sources = this.#shared([...entry.sources].filter((i) => i !== index));
     return entry.sources.size === 0;
+  }
+
+  /** The shared set of these source indexes (first-listed first): one per distinct list. */
+  #shared(indexes: number[]): ReadonlySet<number> {
+    const set = new Set(indexes);
+    const key = [...set].join(",");
+    let shared = this.#sets.get(key);
+    if (!shared) this.#sets.set(key, shared = set);
+    return shared;
   }
 
   /** The first source listing `entry`: its staple naming and extra files. */
