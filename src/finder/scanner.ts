@@ -41,7 +41,7 @@ export interface ScanResult {
 export class CertScanner {
   #compiled: CompiledFind;
   #table = new FingerprintTable();
-  #tail: Promise<unknown> = Promise.resolve();
+  #tail: Promise<void> = Promise.resolve();
   #scans = 0;
 
   /**
@@ -67,7 +67,9 @@ export class CertScanner {
    */
   scan(): Promise<ScanResult> {
     const run = this.#tail.then(() => this.#scanOnce());
-    this.#tail = run.catch(() => {});
+    // The next scan waits for this one, not for its result: holding the
+    // result would keep every file found alive until the next scan.
+    this.#tail = run.then(() => {}, () => {});
     return run;
   }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CertScanner, type ScanResult } from "../../src/finder/mod.ts";
-import { eacces, faultyFs, makeTree, relative, removeTree } from "./_helpers.ts";
+import { collectGarbage, eacces, faultyFs, makeTree, relative, removeTree } from "./_helpers.ts";
 
 /** A scan result with paths relative to `root`, for short assertions. */
 function summary(root: string, result: ScanResult) {
@@ -24,6 +24,19 @@ Deno.test("CertScanner.scan() reports every file added at first, then nothing wh
     });
     assert.equal(scanner.size, 3);
     assert.deepEqual(summary(root, await scanner.scan()), QUIET);
+  } finally {
+    await removeTree(root);
+  }
+});
+
+Deno.test("CertScanner.scan() does not keep its result once returned (the files found can be collected)", async () => {
+  const root = await makeTree(["a.pem", "b.pem"]);
+  try {
+    const scanner = new CertScanner([root]);
+    const found = new WeakRef((await scanner.scan()).added);
+    await collectGarbage();
+    assert.equal(found.deref(), undefined);
+    assert.equal(scanner.size, 2);
   } finally {
     await removeTree(root);
   }
