@@ -54,15 +54,22 @@ export class CertTable<Socket> {
       return undefined;
     }
     parsing.add(path);
+    // Every field set here, in one order: one shape, no out-of-object property store.
     this.entries.set(path, {
       path,
       sources: this.#shared([...(known?.sources ?? []), index]),
+      bundle: undefined,
       fileFailures: 0,
       renewFailures: 0,
       urlIndex: 0,
-      recycle,
       lastFetchAt: known?.lastFetchAt,
       validUntil: known?.validUntil,
+      recycle,
+      issuerFile: undefined,
+      issuerFetch: undefined,
+      renewQueue: undefined,
+      fingerprint: undefined,
+      scanned: undefined,
     });
     return "parse";
   }
