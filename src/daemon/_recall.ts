@@ -45,6 +45,7 @@ export async function recallCert<Socket>(
     needFacts: ctx.recalled !== undefined,
   });
   if (!got) return undefined;
+  ctx.recalledUnread?.();
   let written: Uint8Array = NOT_READ;
   if (ctx.pushes(entry)) {
     // The bytes HAProxy gets must be the ones verified: same fingerprint.

@@ -137,6 +137,8 @@ export interface StageContext<Socket> {
   parsed?(entry: CertEntry, bundle: CertBundle | NoOcspBundle, facts: LeafFacts): void;
   /** A certificate file was read in full (the native memory it leaves is collected now and then). */
   readFull?(): void;
+  /** A certificate was recalled from the state file, unread (its garbage is collected now and then). */
+  recalledUnread?(): void;
   /** Daemon: a file was recalled from the state file (health: its remembered facts). */
   recalled?(entry: CertEntry, bundle: BundleRecord): void;
 }

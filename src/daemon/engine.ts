@@ -334,6 +334,7 @@ export class Engine<Socket = unknown> {
           ...more,
         }),
       readFull: () => this.#nativeMemory.read(),
+      recalledUnread: () => this.#nativeMemory.recalled(),
       push: (entry: CertEntry, der: Uint8Array) => this.#push(entry, der),
       pushes: (entry: CertEntry) =>
         this.#options.sink !== undefined && pushGroups(this.#table.sources, entry).length > 0,
