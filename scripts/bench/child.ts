@@ -13,7 +13,7 @@
  * @module
  */
 import { RUNTIME_PERMISSIONS } from "../lib/permissions.ts";
-import { cpuSeconds, procMemory } from "./proc.ts";
+import { type CpuSplit, cpuSplit, procMemory } from "./proc.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -95,6 +95,8 @@ export interface FinishedRun {
   peakRss: number;
   /** CPU seconds (user + system) at the last sample before exit. */
   cpuSeconds: number;
+  /** The same, by thread and mode. */
+  cpu: CpuSplit;
   /** The last lines of its stderr, when `stderr: "piped"` (else empty). */
   tail: string[];
 }
@@ -128,11 +130,11 @@ export async function runStapledToExit(
   let done = false;
   const status = child.status.finally(() => (done = true));
   let peakRss = 0;
-  let cpu = 0;
+  let cpu: CpuSplit = { mainUser: 0, mainSystem: 0, user: 0, system: 0 };
   while (!done) {
     try {
       peakRss = Math.max(peakRss, (await procMemory(child.pid)).hwm);
-      cpu = await cpuSeconds(child.pid);
+      cpu = await cpuSplit(child.pid);
     } catch {
       // Exited between two samples.
     }
@@ -141,7 +143,7 @@ export async function runStapledToExit(
   const { code } = await status;
   const wallMs = performance.now() - start;
   await reading;
-  return { code, wallMs, peakRss, cpuSeconds: cpu, tail };
+  return { code, wallMs, peakRss, cpuSeconds: cpu.user + cpu.system, cpu, tail };
 }
 
 /**

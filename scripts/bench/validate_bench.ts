@@ -2,13 +2,15 @@
  * OCSP response validation: complete `validateOcspResponse` runs per
  * second (strict DER, CertID, responder, signature, times), for responses
  * signed by the issuing CA and by a delegated responder, with ECDSA P-256
- * and RSA-2048 keys, one at a time and 16 at once.
+ * and RSA-2048 keys, one at a time and 16 at once; and the CPU one ECDSA
+ * P-256 signature check costs in Deno's WebCrypto, beside OpenSSL's.
  *
  * @module
  */
 import { type CertBundle, CertCache, parseBundle } from "../../src/certs/mod.ts";
 import { certIdFor, validateOcspResponse, type ValidationContext } from "../../src/ocsp/mod.ts";
 import { BenchPki } from "./fixtures.ts";
+import { cpuSeconds } from "./proc.ts";
 import { atLeast, type Benchmark, type Row } from "./types.ts";
 
 /** Validations per second every case should reach: 10,000 in under a minute. */
@@ -64,6 +66,64 @@ async function makeCases(
   return cases;
 }
 
+/**
+ * The CPU one ECDSA P-256 signature check costs in Deno's WebCrypto (a key
+ * imported once, `count` checks one after another), against OpenSSL's own
+ * (`openssl speed ecdsap256`): the floor under a cold certificate's two
+ * checks, the leaf's and its response's.
+ */
+async function signatureCheckRows(count: number): Promise<Row[]> {
+  const ecdsa = { name: "ECDSA", hash: "SHA-256" } as const;
+  const keys = await crypto.subtle.generateKey(
+    { name: "ECDSA", namedCurve: "P-256" },
+    false,
+    ["sign", "verify"],
+  ) as CryptoKeyPair;
+  const data = crypto.getRandomValues(new Uint8Array(600));
+  const signature = await crypto.subtle.sign(ecdsa, keys.privateKey, data);
+  const before = await cpuSeconds("self");
+  for (let i = 0; i < count; i++) {
+    if (!await crypto.subtle.verify(ecdsa, keys.publicKey, signature, data)) {
+      throw new Error("Cannot benchmark: a signature does not verify");
+    }
+  }
+  const deno = (await cpuSeconds("self") - before) * 1000 / count;
+  const rows: Row[] = [{
+    bench: "validate",
+    metric: "one ECDSA P-256 signature check, crypto.subtle.verify: CPU each",
+    value: deno,
+    unit: "ms",
+    digits: 3,
+  }];
+  const openssl = await opensslVerifyMs();
+  if (openssl !== undefined) {
+    rows.push({
+      bench: "validate",
+      metric: "  the same in OpenSSL (openssl speed ecdsap256)",
+      value: openssl,
+      unit: "ms",
+      digits: 3,
+    });
+  }
+  return rows;
+}
+
+/** OpenSSL's time per P-256 verification, or undefined without openssl. */
+async function opensslVerifyMs(): Promise<number | undefined> {
+  try {
+    const out = await new Deno.Command("openssl", {
+      args: ["speed", "-seconds", "1", "ecdsap256"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const table = new TextDecoder().decode(out.stdout);
+    const perSecond = /nistp256\)\s+\S+\s+\S+\s+\S+\s+([\d.]+)/.exec(table)?.[1];
+    return perSecond ? 1000 / Number(perSecond) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The validation benchmark. */
 export const validateBenchmark: Benchmark = {
   name: "validate",
@@ -95,6 +155,7 @@ export const validateBenchmark: Benchmark = {
       }
       ctx.progress(`validation with ${label} keys measured`);
     }
+    rows.push(...await signatureCheckRows(total));
     return rows;
   },
 };
