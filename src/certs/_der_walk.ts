@@ -1,7 +1,8 @@
 /**
  * A bounded walk over DER elements: where an element's contents are and
  * where it ends, for the few fields read without a full ASN.1 parse (a
- * leaf's TBSCertificate top level, the TLS feature extension). Single-byte
+ * leaf's TBSCertificate top level, the TLS feature extension, the top level
+ * of a BasicOCSPResponse whose certificates were seen strict). Single-byte
  * tags and definite lengths of at most 4 bytes only; anything else throws,
  * and callers fall back to the full parse or treat the input as unreadable.
  *

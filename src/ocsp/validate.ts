@@ -64,7 +64,7 @@ import {
   OCSPResponseStatus,
   type SingleResponse,
 } from "@peculiar/asn1-ocsp";
-import type { Extension } from "@peculiar/asn1-x509";
+import { Certificate, type Extension } from "@peculiar/asn1-x509";
 import { OcspBadResponse, OcspResponderError, type OcspResponderStatus } from "../errors/mod.ts";
 import {
   bytesEqual,
@@ -84,6 +84,7 @@ import {
   serialHexOf,
 } from "./cert_id.ts";
 import { concatBytes, tlv } from "./_der_tlv.ts";
+import { children as childrenAt, type Tlv, tlv as readTlv } from "../certs/_der_walk.ts";
 import { successfulBasicOf } from "./_successful.ts";
 import {
   millisecondForm,
@@ -261,9 +262,6 @@ function parseStrict<T>(
   } catch (err) {
     reject(ctx, "der", `not a DER ${what} (${(err as Error).message})`);
   }
-  if (parsed instanceof BasicOCSPResponse && reencodesWithKnownCerts(parsed, tree, der)) {
-    return { value: parsed, tree };
-  }
   let again: ArrayBuffer;
   try {
     again = AsnConvert.serialize(parsed);
@@ -282,17 +280,29 @@ function parseStrict<T>(
         : `${what} is not strict DER (BER encoding or explicitly encoded DEFAULT values)`,
     );
   }
-  if (parsed instanceof BasicOCSPResponse) rememberStrictCerts(tree);
   return { value: parsed, tree };
 }
 
 /**
- * The `certs` fields (`[0] { SEQUENCE OF Certificate }`, as bytes) of
- * BasicOCSPResponses that were strict DER: parsed, they re-encode to these
- * same bytes. A delegated responder sends the same certificate in every
- * response, and re-encoding it cost more than the rest of the response.
+ * The included certificates of a `certs` field (`[0] { SEQUENCE OF
+ * Certificate }`) that was strict DER in a whole BasicOCSPResponse: parsed
+ * from these same bytes, they re-encode to them.
  */
-const STRICT_CERTS = new Set<string>();
+interface KnownCerts {
+  /** The certificates, parsed (as a parse of the whole response gives them). */
+  asn: Certificate[];
+  /** The DER of each, in order (copies: the response's buffer may be reused). */
+  ders: Uint8Array[];
+}
+
+/**
+ * The `certs` fields of BasicOCSPResponses that were strict DER, by their
+ * bytes. A delegated responder sends the same certificate in every
+ * response, and parsing it (asn1js, then @peculiar's schema) cost more than
+ * the rest of the response: a response whose `certs` field is one of these
+ * is parsed without it ({@linkcode parseWithKnownCerts}).
+ */
+const STRICT_CERTS = new Map<string, KnownCerts>();
 const STRICT_CERTS_MAX = 256;
 
 /** The bytes of `tree`'s `certs` field, when it has one. */
@@ -313,36 +323,86 @@ function bytesKey(bytes: Uint8Array): string {
   return key;
 }
 
+/** Remembers the `certs` field of `tree`, a BasicOCSPResponse found strict DER as a whole. */
 function rememberStrictCerts(tree: asn1js.AsnType): void {
-  const certs = certsFieldOf(tree);
-  if (!certs) return;
+  const field = certsFieldOf(tree);
+  if (!field) return;
+  const key = bytesKey(field);
+  if (STRICT_CERTS.has(key)) return;
+  const ders = childrenOf(childrenOf(tree)[3]).flatMap(childrenOf).map((cert) =>
+    cert.valueBeforeDecodeView.slice()
+  );
+  let asn: Certificate[];
+  try {
+    asn = ders.map((der) => AsnParser.parse(der, Certificate));
+  } catch {
+    return;
+  }
   if (STRICT_CERTS.size >= STRICT_CERTS_MAX) STRICT_CERTS.clear();
-  STRICT_CERTS.add(bytesKey(certs));
+  STRICT_CERTS.set(key, { asn, ders });
+}
+
+/** A BasicOCSPResponse parsed by {@linkcode parseBasic}. */
+interface ParsedBasic extends Parsed<BasicOCSPResponse> {
+  /** The DER of each included certificate, when the tree lacks its `certs` field. */
+  certs?: Uint8Array[];
 }
 
 /**
- * The strict-DER comparison, when the response's `certs` field is one seen
- * strict before: its re-encoding is then those bytes, so the response
- * re-encodes to `SEQUENCE { (the rest, re-encoded) certs }`, and only the
- * rest is encoded again. Any other case (or a mismatch, for its message)
- * takes the whole comparison.
+ * `der` parsed and found strict DER as {@linkcode parseStrict} would, when
+ * its `certs` field is one seen strict before; otherwise undefined (and the
+ * caller takes the whole parse, which says what is wrong, if anything).
+ *
+ * A bounded walk finds the four top-level elements of `SEQUENCE {
+ * tbsResponseData, signatureAlgorithm, signature, [0] certs }`, ending
+ * exactly where `der` does. The first three, in a SEQUENCE of their own,
+ * must parse as a BasicOCSPResponse without certificates and re-encode to
+ * their bytes; the fourth equals a `certs` field that re-encoded to itself;
+ * the whole is the DER SEQUENCE of the two, so it re-encodes to `der`: the
+ * strict-DER check of the whole parse holds. The certificates are those
+ * parsed from the same bytes before.
  */
-function reencodesWithKnownCerts(
-  parsed: BasicOCSPResponse,
-  tree: asn1js.AsnType,
-  der: Uint8Array,
-): boolean {
-  const certs = certsFieldOf(tree);
-  if (!certs || !STRICT_CERTS.has(bytesKey(certs))) return false;
-  let rest: Uint8Array;
+function parseWithKnownCerts(der: Uint8Array): ParsedBasic | undefined {
+  let fields: Tlv[];
   try {
-    const withoutCerts = Object.assign(new BasicOCSPResponse(), parsed, { certs: undefined });
-    rest = new Uint8Array(AsnConvert.serialize(withoutCerts));
+    const outer = readTlv(der, 0, der.length);
+    if (outer.tag !== 0x30 || outer.end !== der.length) return undefined;
+    fields = childrenAt(der, outer);
   } catch {
-    return false;
+    return undefined;
   }
-  const head = rest[1] < 0x80 ? 2 : 2 + (rest[1] & 0x7f);
-  return bytesEqual(tlv(0x30, concatBytes(rest.subarray(head), certs)), der);
+  if (fields.length !== 4 || fields[3].tag !== 0xa0) return undefined;
+  const field = der.subarray(fields[3].start, fields[3].end);
+  const known = STRICT_CERTS.get(bytesKey(field));
+  if (!known) return undefined;
+  const restContents = der.subarray(fields[0].start, fields[3].start);
+  // The outer length in DER (the fewest bytes): the whole is that SEQUENCE exactly.
+  if (!bytesEqual(tlv(0x30, concatBytes(restContents, field)), der)) return undefined;
+  const rest = tlv(0x30, restContents);
+  try {
+    const ber = asn1js.fromBER(rest, BER_OPTIONS);
+    if (ber.result.error || ber.offset !== rest.length) return undefined;
+    const value = AsnParser.fromASN(ber.result, BasicOCSPResponse);
+    if (value.certs !== undefined || !sameBytes(AsnConvert.serialize(value), rest)) {
+      return undefined;
+    }
+    value.certs = known.asn;
+    return { value, tree: ber.result, certs: known.ders };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The BasicOCSPResponse in `der`, found strict DER (check 1): without
+ * parsing its certificates again when its `certs` field was seen strict.
+ */
+function parseBasic(ctx: ValidationContext, der: Uint8Array): ParsedBasic {
+  const known = parseWithKnownCerts(der);
+  if (known) return known;
+  const parsed = parseStrict(ctx, der, BasicOCSPResponse, "BasicOCSPResponse");
+  rememberStrictCerts(parsed.tree);
+  return parsed;
 }
 
 function childrenOf(node: asn1js.AsnType | undefined): asn1js.AsnType[] {
@@ -364,8 +424,8 @@ interface BasicParts {
   certs: Uint8Array[];
 }
 
-function basicPartsOf(tree: asn1js.AsnType): BasicParts {
-  const [responseData, , , certs] = childrenOf(tree);
+function basicPartsOf(parsed: ParsedBasic): BasicParts {
+  const [responseData, , , certs] = childrenOf(parsed.tree);
   const data = childrenOf(responseData);
   // The version ([0], DEFAULT v1, so absent in DER) comes before the ResponderID.
   const rid = data[0]?.idBlock.tagClass === 3 && data[0].idBlock.tagNumber === 0
@@ -377,7 +437,8 @@ function basicPartsOf(tree: asn1js.AsnType): BasicParts {
   return {
     responseData,
     responderName: byName?.valueBeforeDecodeView,
-    certs: childrenOf(childrenOf(certs)[0]).map((cert) => cert.valueBeforeDecodeView),
+    certs: parsed.certs ??
+      childrenOf(childrenOf(certs)[0]).map((cert) => cert.valueBeforeDecodeView),
   };
 }
 
@@ -797,9 +858,9 @@ export async function validateOcspResponse(
     checkResponseStatus(ctx, response);
     basicDer = checkResponseType(ctx, response);
   }
-  const parsed = parseStrict(ctx, basicDer, BasicOCSPResponse, "BasicOCSPResponse");
+  const parsed = parseBasic(ctx, basicDer);
   const basic = parsed.value;
-  const parts = basicPartsOf(parsed.tree);
+  const parts = basicPartsOf(parsed);
   checkVersion(ctx, basic);
   const single = findSingleResponse(ctx, basic);
   const signer = await findSigner(ctx, basic, parts);
