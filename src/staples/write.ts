@@ -27,7 +27,8 @@ export interface WriteStapleOptions {
 
 /** fsyncs a directory, so a rename in it survives a power cut. */
 async function syncDirectory(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
+  // The open is synchronous (no I/O); only the fsync, which waits for the disk, is async.
+  const handle = Deno.openSync(dir, { read: true });
   try {
     await handle.sync();
   } finally {
@@ -108,17 +109,21 @@ export async function writeStapleAtomic(
   let file: Deno.FsFile | undefined;
   let renamed = false;
   try {
-    file = await Deno.open(temp, { write: true, createNew: true, mode });
+    // The open, the write (into the page cache) and the rename are
+    // synchronous: each takes microseconds, less than the hop to Deno's
+    // blocking thread pool and back an async call costs. Only the fsyncs,
+    // which wait for the disk, are async.
+    file = Deno.openSync(temp, { write: true, createNew: true, mode });
     // An fstat of the new file (microseconds, no I/O) instead of a chmod every time.
     const created = file.statSync().mode;
     const chmod = created === null || (created & 0o7777) !== mode;
     let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
     await file.sync();
     file.close();
     file = undefined;
     if (chmod) await Deno.chmod(temp, mode).catch(ignore);
-    await Deno.rename(temp, path);
+    Deno.renameSync(temp, path);
     renamed = true;
     await syncDirectoryAfterRename(dirPrefixOf(path) || ".");
   } catch (err) {
