@@ -25,6 +25,9 @@ export interface WriteStapleOptions {
   mode?: number;
 }
 
+/** Files up to this size are written with a synchronous write (a staple is at most 10,000 bytes). */
+const SYNC_WRITE_BYTES = 65_536;
+
 /** fsyncs a directory, so a rename in it survives a power cut. */
 async function syncDirectory(dir: string): Promise<void> {
   // The open is synchronous (no I/O); only the fsync, which waits for the disk, is async.
@@ -109,16 +112,20 @@ export async function writeStapleAtomic(
   let file: Deno.FsFile | undefined;
   let renamed = false;
   try {
-    // The open, the write (into the page cache) and the rename are
-    // synchronous: each takes microseconds, less than the hop to Deno's
-    // blocking thread pool and back an async call costs. Only the fsyncs,
-    // which wait for the disk, are async.
+    // The open, the write of a staple's few KB (into the page cache) and the
+    // rename are synchronous: each takes microseconds, less than the hop to
+    // Deno's blocking thread pool and back an async call costs. The fsyncs,
+    // which wait for the disk, are async, and so is the write of a larger
+    // file (the state file), not to hold the event loop for long.
     file = Deno.openSync(temp, { write: true, createNew: true, mode });
     // An fstat of the new file (microseconds, no I/O) instead of a chmod every time.
     const created = file.statSync().mode;
     const chmod = created === null || (created & 0o7777) !== mode;
     let written = 0;
-    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    if (bytes.length <= SYNC_WRITE_BYTES) {
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    }
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
     await file.sync();
     file.close();
     file = undefined;
