@@ -23,7 +23,7 @@ import { fetchCaIssuer, leafCaIssuers, writeIssuerFile } from "../certs/aia_issu
 import { findIssuerInDirectory } from "../certs/issuer_dir.ts";
 import { CertIssuerMissingError, StapledError } from "../errors/mod.ts";
 import { haproxyStapleFiles } from "../haproxy/config/mod.ts";
-import { fileFingerprint } from "../staples/mod.ts";
+import { fileFingerprint, readSmallFileSync } from "../staples/mod.ts";
 import type { Clock } from "../scheduler/mod.ts";
 import type { CertSource, IssuerFetch } from "./types.ts";
 
@@ -74,7 +74,7 @@ async function bytesOf(
 ): Promise<{ bytes?: Uint8Array; fingerprint?: string }> {
   const fingerprint = known ?? fileFingerprint(path);
   try {
-    return { bytes: await Deno.readFile(path), fingerprint };
+    return { bytes: readSmallFileSync(path) ?? await Deno.readFile(path), fingerprint };
   } catch {
     return {}; // readBundle() reports it
   }
