@@ -139,6 +139,8 @@ export interface StageContext<Socket> {
   readFull?(): void;
   /** A certificate was recalled from the state file, unread (its garbage is collected now and then). */
   recalledUnread?(): void;
+  /** A new staple was fetched, validated and written (its garbage is collected now and then). */
+  fetched?(): void;
   /** Daemon: a file was recalled from the state file (health: its remembered facts). */
   recalled?(entry: CertEntry, bundle: BundleRecord): void;
 }
@@ -342,6 +344,7 @@ export async function renewCert<Socket>(
   if (result.action === "fetched") {
     entry.lastFetchAt = now;
     ctx.stats.fetches++;
+    ctx.fetched?.();
   }
   return stapledStep(ctx, entry, result, now, now - started);
 }

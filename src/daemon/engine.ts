@@ -335,6 +335,7 @@ export class Engine<Socket = unknown> {
         }),
       readFull: () => this.#nativeMemory.read(),
       recalledUnread: () => this.#nativeMemory.recalled(),
+      fetched: () => this.#nativeMemory.fetched(),
       push: (entry: CertEntry, der: Uint8Array) => this.#push(entry, der),
       pushes: (entry: CertEntry) =>
         this.#options.sink !== undefined && pushGroups(this.#table.sources, entry).length > 0,
