@@ -1,6 +1,7 @@
 /**
- * The engine's full collections: after every 1,000 certificates read and
- * every 25,000 recalled, and a thorough one when a burst ends.
+ * The engine's full collections: after every 1,000 certificates read or
+ * staples fetched and every 25,000 recalled, and a thorough one when a
+ * burst ends.
  */
 import assert from "node:assert/strict";
 import { NativeMemory } from "../../src/daemon/_native_memory.ts";
@@ -17,6 +18,19 @@ Deno.test("a full collection runs after every 1,000 certificates read", () => {
   for (let i = 0; i < 2_500; i++) memory.read();
   assert.deepEqual(runs, ["plain", "plain"]);
   assert.equal(new NativeMemory(undefined).enabled, false);
+});
+
+Deno.test("a full collection runs after every 1,000 staples fetched, a fetch counting as a read", () => {
+  const { memory, runs } = recorded();
+  for (let i = 0; i < 999; i++) memory.fetched();
+  assert.deepEqual(runs, []);
+  memory.fetched();
+  assert.deepEqual(runs, ["plain"]);
+  for (let i = 0; i < 500; i++) {
+    memory.read();
+    memory.fetched();
+  }
+  assert.deepEqual(runs, ["plain", "plain"], "a cold certificate, read and fetched, counts twice");
 });
 
 Deno.test("a full collection runs after every 25,000 certificates recalled, a read counting as 25", () => {
