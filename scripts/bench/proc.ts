@@ -87,10 +87,8 @@ export async function procMemory(pid: number | "self"): Promise<ProcMemory> {
  * @returns Seconds (utime + stime of /proc/<pid>/stat divided by CLK_TCK).
  */
 export async function cpuSeconds(pid: number | "self"): Promise<number> {
-  const text = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-  return (Number(rest[11]) + Number(rest[12])) / await clockTicks();
+  const [user, system] = await statTimes(`/proc/${pid}/stat`);
+  return user + system;
 }
 
 /** Where a process's CPU time went, in seconds. */
@@ -105,9 +103,11 @@ export interface CpuSplit {
   system: number;
 }
 
+/** utime and stime of a `stat` file of /proc, in seconds. */
 async function statTimes(path: string): Promise<[number, number]> {
   const text = await Deno.readTextFile(path);
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
   const tick = await clockTicks();
   return [Number(rest[11]) / tick, Number(rest[12]) / tick];
 }

@@ -83,7 +83,7 @@ import {
   fromAsnCertId,
   serialHexOf,
 } from "./cert_id.ts";
-import { concatBytes, tlv } from "./_der_tlv.ts";
+import { tlv } from "./_der_tlv.ts";
 import { children as childrenAt, type Tlv, tlv as readTlv } from "../certs/_der_walk.ts";
 import { successfulBasicOf } from "./_successful.ts";
 import {
@@ -363,9 +363,10 @@ interface ParsedBasic extends Parsed<BasicOCSPResponse> {
  * parsed from the same bytes before.
  */
 function parseWithKnownCerts(der: Uint8Array): ParsedBasic | undefined {
+  let outer: Tlv;
   let fields: Tlv[];
   try {
-    const outer = readTlv(der, 0, der.length);
+    outer = readTlv(der, 0, der.length);
     if (outer.tag !== 0x30 || outer.end !== der.length) return undefined;
     fields = childrenAt(der, outer);
   } catch {
@@ -375,10 +376,9 @@ function parseWithKnownCerts(der: Uint8Array): ParsedBasic | undefined {
   const field = der.subarray(fields[3].start, fields[3].end);
   const known = STRICT_CERTS.get(bytesKey(field));
   if (!known) return undefined;
-  const restContents = der.subarray(fields[0].start, fields[3].start);
   // The outer length in DER (the fewest bytes): the whole is that SEQUENCE exactly.
-  if (!bytesEqual(tlv(0x30, concatBytes(restContents, field)), der)) return undefined;
-  const rest = tlv(0x30, restContents);
+  if (!bytesEqual(tlv(0x30, der.subarray(outer.contents)), der)) return undefined;
+  const rest = tlv(0x30, der.subarray(fields[0].start, fields[3].start));
   try {
     const ber = asn1js.fromBER(rest, BER_OPTIONS);
     if (ber.result.error || ber.offset !== rest.length) return undefined;

@@ -156,7 +156,29 @@ export function fileFingerprint(path: string): string | undefined {
 /** The largest file {@linkcode readSmallFileSync} reads. */
 const SMALL_FILE_BYTES = 65_536;
 
-let smallScratch: Uint8Array | undefined;
+let scratch: Uint8Array | undefined;
+
+/**
+ * A buffer of `size` bytes for one synchronous read: the shared scratch
+ * buffer when it is large enough (a fresh buffer per file is memory V8 is
+ * slow to give back), else a new one. Callers copy out what they keep.
+ */
+function scratchOf(size: number): Uint8Array {
+  return size <= SMALL_FILE_BYTES + 1
+    ? (scratch ??= new Uint8Array(SMALL_FILE_BYTES + 1))
+    : new Uint8Array(size);
+}
+
+/** Positioned reads from the start of `fd` into `buf` until `limit` bytes or the end: how many. */
+function readFromStart(fd: number, buf: Uint8Array, limit: number): number {
+  let got = 0;
+  while (got < limit) {
+    const n = readSync(fd, buf, got, limit - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
 
 /**
  * A small file's bytes, read synchronously: a certificate bundle of a few
@@ -190,14 +212,8 @@ export function readSmallFileSync(path: string): Uint8Array | undefined {
     return undefined;
   }
   try {
-    // Reads are synchronous, so one scratch buffer serves them all.
-    const buf = smallScratch ??= new Uint8Array(SMALL_FILE_BYTES + 1);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
+    const buf = scratchOf(SMALL_FILE_BYTES + 1);
+    const got = readFromStart(fd, buf, SMALL_FILE_BYTES + 1);
     return got === 0 || got > SMALL_FILE_BYTES ? undefined : buf.slice(0, got);
   } catch {
     return undefined;
@@ -205,8 +221,6 @@ export function readSmallFileSync(path: string): Uint8Array | undefined {
     closeSync(fd);
   }
 }
-
-let scratch: Uint8Array | undefined;
 
 function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
   const { maxBytes = MAX_STAPLE_BYTES } = options;
@@ -238,17 +252,8 @@ function readStapleSync(path: string, options: ReadStapleOptions): StapleRead {
       return { state: "unusable", reason: "it is not a regular file; not read" };
     }
     if (opened.size > maxBytes) return tooLarge(opened.size, maxBytes);
-    // One scratch buffer for every read (they are synchronous): a fresh
-    // 10 KB buffer per staple is memory V8 is slow to give back.
-    const buf = maxBytes === MAX_STAPLE_BYTES
-      ? (scratch ??= new Uint8Array(MAX_STAPLE_BYTES + 1))
-      : new Uint8Array(maxBytes + 1);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
+    const buf = scratchOf(maxBytes + 1);
+    const got = readFromStart(fd, buf, maxBytes + 1);
     if (got > maxBytes) return tooLarge(got, maxBytes);
     // The fingerprint is the path's stat before the open: the same file
     // (inode, size) was opened, else none (the file is checked in full).
